@@ -1,0 +1,81 @@
+"""The seam between the pipeline and where the sheets live.
+
+Raw grids cross this seam: a tab is a list of rows, each a list of cell values as stored
+(str, int, float, bool, ``datetime``/``date``, or None), unformatted. Google gives dates
+as serial numbers; Excel gives ``datetime``. The normalizer handles both, so everything
+between pull and write is the same code for every backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Grid = list[list[Any]]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How a written column is shown: its header, width (characters) and number format."""
+
+    header: str
+    width: float = 12
+    format: str | None = None  # "percent" | "date" | "vnd" | "integer" | None
+
+
+@dataclass
+class OutputTab:
+    """A tab that namcoso writes: a header row plus data rows, values only.
+
+    Strings are always written as text, never as formulas, whatever they start with.
+    """
+
+    title: str
+    columns: list[ColumnSpec]
+    rows: list[list[Any]]
+    frozen_rows: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def grid(self) -> Grid:
+        return [self.headers, *self.rows]
+
+
+class Backend(Protocol):
+    """What the pipeline needs from a place that holds the master and the commune sheets."""
+
+    #: Requests made so far (Google API calls; workbook opens/saves for the local backend).
+    requests: int
+
+    def read_registry(self) -> dict[str, Grid]:
+        """The master's district-owned tabs by title. A tab that does not exist is absent.
+
+        Raises :class:`sync.errors.MasterUnavailable` when the master cannot be read.
+        """
+
+    def fingerprints(self, sources: list[str]) -> dict[str, str]:
+        """A fingerprint per commune source that changes whenever its content changes.
+
+        A source that cannot be found is left out of the answer.
+        """
+
+    def read_commune(self, source: str) -> dict[str, Grid]:
+        """Every tab of one commune sheet by title.
+
+        Raises :class:`sync.errors.SourceUnavailable` when it cannot be read.
+        """
+
+    def write_master(self, tabs: list[OutputTab]) -> None:
+        """Replace these sync-owned tabs of the master at once (all or nothing).
+
+        Never touches any other tab.
+        """
+
+    def write_commune(self, source: str, tabs: list[OutputTab]) -> None:
+        """Replace these namcoso-owned tabs of one commune sheet (all or nothing)."""
+
+    def describe(self, source: str) -> str:
+        """A short human name for a source (a file name or a sheet ID) for messages."""

@@ -1,0 +1,249 @@
+"""The embedded default backend: a folder with ``master.xlsx`` and one workbook per commune.
+
+Reads raw cell values; writes only namcoso-owned tabs, to a temporary file that then
+replaces the workbook (``os.replace``), so a crash never leaves a half-written file.
+District-owned tabs come through untouched because the workbook is loaded whole and
+only the owned tabs are rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook import Workbook
+
+from ..errors import MasterBusy, MasterUnavailable, SourceUnavailable
+from .base import Grid, OutputTab
+
+NUMBER_FORMATS = {
+    "percent": "0.0%",
+    "date": "dd/mm/yyyy",
+    "vnd": "#,##0",
+    "integer": "0",
+}
+HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+READ_ERRORS = (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError)
+
+#: Called with the tabs just written, before the workbook is saved: styles, charts.
+Decorator = Callable[[Workbook, list[OutputTab]], None]
+
+
+def file_fingerprint(path: Path) -> str:
+    """The SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_workbook(path: Path) -> dict[str, Grid]:
+    """Every tab of a workbook as raw values (formulas as their cached results)."""
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in wb}
+    finally:
+        wb.close()
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Lock files that Excel (``~$name``) or LibreOffice (``.~lock.name#``) leave beside an
+    open workbook."""
+    candidates = [path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")]
+    return [p for p in candidates if p.exists()]
+
+
+def fill_sheet(ws, tab: OutputTab) -> None:
+    """Write a tab's header and rows as values; strings always stay text."""
+    for col, spec in enumerate(tab.columns, start=1):
+        cell = ws.cell(row=1, column=col, value=spec.header)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(col)].width = spec.width
+    formats = [NUMBER_FORMATS.get(spec.format or "") for spec in tab.columns]
+    for r, row in enumerate(tab.rows, start=2):
+        for c, value in enumerate(row, start=1):
+            if value is None or value == "":
+                continue
+            cell = ws.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            elif formats[c - 1]:
+                cell.number_format = formats[c - 1]
+    if tab.frozen_rows:
+        ws.freeze_panes = ws.cell(row=tab.frozen_rows + 1, column=1)
+
+
+def replace_tabs(wb: Workbook, tabs: Iterable[OutputTab]) -> None:
+    """Rebuild these tabs in place (same position), or append them when missing."""
+    for tab in tabs:
+        if tab.title in wb.sheetnames:
+            index = wb.sheetnames.index(tab.title)
+            wb.remove(wb[tab.title])
+            ws = wb.create_sheet(tab.title, index)
+        else:
+            ws = wb.create_sheet(tab.title)
+        fill_sheet(ws, tab)
+
+
+def save_atomically(wb: Workbook, path: Path, before_replace: Callable[[], None] | None = None):
+    """Save to a temporary file beside ``path``, flush it to disk, then replace ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        if before_replace:
+            before_replace()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_workbook(path: Path, tabs: dict[str, Grid] | list[OutputTab]) -> None:
+    """Create a new workbook holding exactly these tabs (plain grids or output tabs)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    if isinstance(tabs, dict):
+        for title, grid in tabs.items():
+            ws = wb.create_sheet(title)
+            for row in grid:
+                ws.append(list(row))
+                for cell in ws[ws.max_row]:
+                    if isinstance(cell.value, str) and cell.data_type == "f":
+                        cell.data_type = "s"
+    else:
+        for tab in tabs:
+            fill_sheet(wb.create_sheet(tab.title), tab)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_atomically(wb, path)
+
+
+class LocalBackend:
+    """``master.xlsx`` and the commune workbooks of ``communes_dir``."""
+
+    def __init__(
+        self,
+        master: Path,
+        communes_dir: Path,
+        registry_titles: Iterable[str] = (),
+        decorate: Decorator | None = None,
+    ) -> None:
+        self.master = Path(master)
+        self.communes_dir = Path(communes_dir)
+        self.registry_titles = list(registry_titles)
+        self.decorate = decorate
+        self.requests = 0
+        self._master_fingerprint: str | None = None
+
+    # -- reading -------------------------------------------------------------
+    def path_of(self, source: str) -> Path:
+        candidate = Path(source)
+        return candidate if candidate.is_absolute() else self.communes_dir / candidate
+
+    def describe(self, source: str) -> str:
+        return self.path_of(source).name
+
+    def read_registry(self) -> dict[str, Grid]:
+        if not self.master.exists():
+            raise MasterUnavailable(f"Không tìm thấy tệp master: {self.master}")
+        self.requests += 1
+        try:
+            self._master_fingerprint = file_fingerprint(self.master)
+            wb = openpyxl.load_workbook(self.master, read_only=True, data_only=True)
+        except READ_ERRORS as e:
+            raise MasterUnavailable(f"Không đọc được tệp master {self.master}", detail=str(e)) from e
+        try:
+            wanted = set(self.registry_titles) or set(wb.sheetnames)
+            return {
+                ws.title: [list(r) for r in ws.iter_rows(values_only=True)]
+                for ws in wb
+                if ws.title in wanted
+            }
+        finally:
+            wb.close()
+
+    def fingerprints(self, sources: list[str]) -> dict[str, str]:
+        out = {}
+        for source in sources:
+            path = self.path_of(source)
+            try:
+                out[source] = file_fingerprint(path)
+            except OSError:
+                continue
+        return out
+
+    def read_commune(self, source: str) -> dict[str, Grid]:
+        path = self.path_of(source)
+        self.requests += 1
+        if not path.exists():
+            raise SourceUnavailable("không tìm thấy tệp", detail=path.name)
+        try:
+            return read_workbook(path)
+        except READ_ERRORS as e:
+            raise SourceUnavailable("tệp hỏng hoặc không phải .xlsx", detail=path.name) from e
+
+    # -- writing -------------------------------------------------------------
+    def _check_not_open(self, path: Path) -> None:
+        locks = lock_files(path)
+        if locks:
+            raise MasterBusy(
+                f"{path.name} đang được mở trong Excel/LibreOffice ({locks[0].name}); "
+                "đóng tệp rồi chạy lại đồng bộ"
+            )
+
+    def write_master(self, tabs: list[OutputTab]) -> None:
+        self._check_not_open(self.master)
+        loaded_fingerprint = file_fingerprint(self.master)
+        if self._master_fingerprint and loaded_fingerprint != self._master_fingerprint:
+            raise MasterBusy(f"{self.master.name} vừa được sửa trong lúc đồng bộ")
+        self.requests += 1
+        try:
+            wb = openpyxl.load_workbook(self.master)
+        except READ_ERRORS as e:
+            raise MasterUnavailable(f"Không đọc được tệp master {self.master}", detail=str(e)) from e
+        replace_tabs(wb, tabs)
+        if self.decorate:
+            self.decorate(wb, tabs)
+
+        def unchanged_since_load() -> None:
+            self._check_not_open(self.master)
+            if file_fingerprint(self.master) != loaded_fingerprint:
+                raise MasterBusy(f"{self.master.name} vừa được sửa trong lúc đồng bộ")
+
+        save_atomically(wb, self.master, before_replace=unchanged_since_load)
+        self._master_fingerprint = file_fingerprint(self.master)
+
+    def write_commune(self, source: str, tabs: list[OutputTab]) -> None:
+        path = self.path_of(source)
+        self.requests += 1
+        try:
+            wb = openpyxl.load_workbook(path)
+        except READ_ERRORS as e:
+            raise SourceUnavailable("không ghi được phản hồi vào tệp", detail=path.name) from e
+        replace_tabs(wb, tabs)
+        save_atomically(wb, path)
+
+
+def cell_values(grid: Grid) -> list[list[Any]]:
+    """A grid with trailing empty cells and rows trimmed (for comparisons in tests)."""
+    out = [list(r) for r in grid]
+    for r in out:
+        while r and r[-1] in (None, ""):
+            r.pop()
+    while out and not out[-1]:
+        out.pop()
+    return out

@@ -1,0 +1,81 @@
+"""Merge: every commune's accepted rows → the master's combined tables.
+
+Rows come from this run's reads or, for communes not read (unchanged, unreadable, or
+held by the drop guard), from their last good rows. Commune and hamlet names come from
+the registry; which commune a row belongs to is the sheet it came from, never its text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from .layout import commune_layout
+from .registry import Registry
+
+INPUT_TABS = [t.key for t in commune_layout().by_role("input")]
+
+
+def _empty(tab_key: str) -> pd.DataFrame:
+    keys = ["commune_code", "hamlet_code", *commune_layout()[tab_key].keys, "_row", "source"]
+    return pd.DataFrame({k: pd.Series(dtype=object) for k in dict.fromkeys(keys) if k != "hamlet"})
+
+
+def combine(tables_by_commune: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Concatenate each input tab over communes, adding ``commune_code`` from the source."""
+    combined: dict[str, pd.DataFrame] = {}
+    for tab_key in INPUT_TABS:
+        parts = []
+        for commune, tables in sorted(tables_by_commune.items()):
+            frame = tables.get(tab_key)
+            if frame is not None and len(frame):
+                parts.append(frame.assign(commune_code=commune))
+        combined[tab_key] = (
+            pd.concat(parts, ignore_index=True) if parts else _empty(tab_key)
+        )
+    return combined
+
+
+def district_cadres(registry: Registry) -> pd.DataFrame:
+    """hamlet_code → cadre_code, cadre_name of the district cadre(s) following it."""
+    a = registry.assignments.merge(
+        registry.cadres[["code", "name", "level"]], left_on="cadre_code", right_on="code", how="left"
+    )
+    on_hamlets = a[a["unit"].isin(registry.hamlets["code"])]
+    grouped = on_hamlets.groupby("unit", sort=False).agg(
+        cadre_code=("cadre_code", lambda s: ", ".join(s)),
+        cadre_name=("name", lambda s: ", ".join(x for x in s if isinstance(x, str))),
+    )
+    return grouped.rename_axis("hamlet_code").reset_index()
+
+
+def with_names(frame: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Add commune_name and hamlet_name from the registry."""
+    communes = registry.communes[["code", "name"]].rename(
+        columns={"code": "commune_code", "name": "commune_name"}
+    )
+    hamlets = registry.hamlets[["code", "name"]].rename(
+        columns={"code": "hamlet_code", "name": "hamlet_name"}
+    )
+    out = frame.merge(communes, on="commune_code", how="left")
+    if "hamlet_code" in out:
+        out = out.merge(hamlets, on="hamlet_code", how="left")
+    return out
+
+
+def master_tables(
+    tables_by_commune: Mapping[str, Mapping[str, pd.DataFrame]], registry: Registry
+) -> dict[str, pd.DataFrame]:
+    """The combined, named input tables; meetings also get attendance and their cadre."""
+    combined = {k: with_names(v, registry) for k, v in combine(tables_by_commune).items()}
+    meetings = combined["meetings"]
+    members = pd.to_numeric(meetings["members"], errors="coerce")
+    present = pd.to_numeric(meetings["present"], errors="coerce")
+    held = meetings["meeting_date"].notna()
+    meetings["attendance"] = (present / members).where(held & (members > 0))
+    combined["meetings"] = meetings.merge(district_cadres(registry), on="hamlet_code", how="left")
+    for key, frame in combined.items():
+        sort = [c for c in ("commune_code", "hamlet_code", "month", "year", "date") if c in frame]
+        combined[key] = frame.sort_values([*sort, "_row"], kind="stable").reset_index(drop=True)
+    return combined

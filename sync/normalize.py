@@ -1,0 +1,235 @@
+"""Normalize: a commune's raw grids → one DataFrame per input tab, in canonical columns.
+
+Finds each tab (by title, forgiving case and diacritics), repairs legacy-encoded text,
+finds the header row anywhere near the top (also a header split over two rows), maps
+drifting header names to column keys through ``mappings/headers.toml``, and drops blank,
+totals and repeated-header rows. Values stay raw here; :mod:`sync.validate` parses them.
+Every row keeps its sheet row number and every column its letter, so findings can name
+the exact cell.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .backends.base import Grid
+from .findings import Finding, column_letter, finding
+from .layout import Tab, commune_layout, header_map, vocab
+from .legacy import repair
+from .text import fold, nfc
+
+HEADER_SEARCH_ROWS = 15
+_PARENTHESES = re.compile(r"\(.*?\)")
+
+
+@dataclass
+class RawTable:
+    """One input tab of one commune, after header mapping.
+
+    ``frame`` has one column per mapped key (raw values, text in NFC) plus ``_row``, the
+    1-based sheet row. ``letters`` gives each key's column letter in the sheet.
+    """
+
+    tab: Tab
+    title: str  # the title as found in the sheet
+    frame: pd.DataFrame
+    letters: dict[str, str]
+    findings: list[Finding] = field(default_factory=list)
+    ok: bool = True  # False when the tab is missing or its header could not be mapped
+
+    def cell(self, key: str, row: int) -> str:
+        return f"{self.letters.get(key, 'A')}{row}"
+
+
+def _header_key(text: Any, aliases: dict[str, str]) -> str | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    hm = header_map()
+    folded = hm.expand(fold(repair(text)[0]))
+    if folded in aliases:
+        return aliases[folded]
+    bare = hm.expand(fold(_PARENTHESES.sub(" ", repair(text)[0])))
+    if bare in aliases:
+        return aliases[bare]
+    close = difflib.get_close_matches(bare, list(aliases), n=1, cutoff=0.92)
+    return aliases[close[0]] if close else None
+
+
+def _map_header(cells: list[Any], aliases: dict[str, str]) -> dict[int, str]:
+    """Column index → key for one candidate header row (first occurrence of a key wins)."""
+    mapped: dict[int, str] = {}
+    seen: set[str] = set()
+    for index, text in enumerate(cells):
+        key = _header_key(text, aliases)
+        if key and key not in seen:
+            mapped[index] = key
+            seen.add(key)
+    return mapped
+
+
+def _joined(upper: list[Any], lower: list[Any]) -> list[Any]:
+    """A header split over two rows (a merged group title above sub-titles)."""
+    width = max(len(upper), len(lower))
+    upper = [*upper, *[None] * (width - len(upper))]
+    lower = [*lower, *[None] * (width - len(lower))]
+    joined, carry = [], None
+    for top, bottom in zip(upper, lower, strict=True):
+        carry = top if isinstance(top, str) and top.strip() else carry
+        if isinstance(bottom, str) and bottom.strip():
+            joined.append(f"{carry or ''} {bottom}".strip())
+        else:
+            joined.append(top)
+    return joined
+
+
+def find_header(grid: Grid, tab: Tab) -> tuple[int, int, dict[int, str]]:
+    """(first header row index, number of header rows, column index → key), 0-based.
+
+    The candidate with the most required columns wins, then the most columns overall.
+    """
+    aliases = header_map().aliases[tab.key]
+    required = set(tab.required)
+    best: tuple[tuple[int, int], int, int, dict[int, str]] = ((0, 0), 0, 1, {})
+    for r in range(min(HEADER_SEARCH_ROWS, len(grid))):
+        candidates = [(1, grid[r])]
+        if r + 1 < len(grid):
+            candidates.append((2, _joined(grid[r], grid[r + 1])))
+        for height, cells in candidates:
+            mapped = _map_header(cells, aliases)
+            score = (len(required & set(mapped.values())), len(mapped))
+            if score > best[0]:
+                best = (score, r, height, mapped)
+    return best[1], best[2], best[3]
+
+
+def find_tab(grids: dict[str, Grid], tab: Tab) -> str | None:
+    """The sheet's title for ``tab``: exact, else equal once folded."""
+    if tab.title in grids:
+        return tab.title
+    wanted = fold(tab.title)
+    return next((t for t in grids if fold(repair(t)[0]) == wanted), None)
+
+
+def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Finding]]:
+    """NFC every text cell and convert legacy-encoded (TCVN3/VNI) text, one finding each."""
+    findings: list[Finding] = []
+    cache: dict[str, tuple[str, str | None]] = {}
+    out: Grid = []
+    for r, row in enumerate(grid, start=1):
+        new_row = list(row)
+        for c, value in enumerate(new_row):
+            if not isinstance(value, str):
+                continue
+            if value not in cache:
+                fixed, encoding = repair(value)
+                cache[value] = (nfc(fixed), encoding)
+            fixed, encoding = cache[value]
+            new_row[c] = fixed
+            if encoding:
+                findings.append(
+                    finding(
+                        "legacy_text",
+                        commune=commune,
+                        tab=title,
+                        cell=f"{column_letter(c)}{r}",
+                        row=r,
+                        value=value,
+                        encoding=encoding,
+                        fixed=fixed,
+                    )
+                )
+        out.append(new_row)
+    return out, findings
+
+
+def _is_totals_row(row: list[Any]) -> bool:
+    starts = vocab().total_starts
+    texts = [v for v in row if isinstance(v, str) and v.strip()][:2]
+    return any(fold(t) in starts or fold(t).split(" ")[0] in starts for t in texts[:1]) or any(
+        fold(t).startswith(("tong cong", "tong so ")) and len(fold(t)) < 30 for t in texts
+    )
+
+
+def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTable:
+    """Find and map one input tab of a commune sheet."""
+    empty = pd.DataFrame({k: pd.Series(dtype=object) for k in [*tab.keys, "_row"]})
+    title = find_tab(grids, tab)
+    if title is None:
+        f = finding("missing_tab", commune=commune, tab=tab.title)
+        return RawTable(tab, tab.title, empty, {}, [f], ok=False)
+    grid, findings = _repair_grid(grids[title], commune, title)
+    header_row, height, mapped = find_header(grid, tab)
+    found_keys = set(mapped.values())
+    missing = [k for k in tab.required if k not in found_keys]
+    if missing:
+        header_cells = grid[header_row] if grid else []
+        found = [str(v).strip() for v in header_cells if isinstance(v, str) and v.strip()]
+        findings.append(
+            finding(
+                "missing_columns",
+                commune=commune,
+                tab=title,
+                cell=f"A{header_row + 1}",
+                row=header_row + 1,
+                missing=", ".join(tab.column(k).header for k in missing),
+                found=", ".join(found) or "(không có)",
+                expected=", ".join(c.header for c in tab.columns),
+            )
+        )
+        return RawTable(tab, title, empty, {}, findings, ok=False)
+
+    ignored = header_map().ignored
+    header_cells = _joined(grid[header_row], grid[header_row + 1]) if height == 2 else grid[header_row]
+    unmapped = [
+        str(v).strip()
+        for i, v in enumerate(header_cells)
+        if i not in mapped and isinstance(v, str) and v.strip() and fold(v) not in ignored
+    ]
+    if unmapped:
+        findings.append(
+            finding(
+                "unmapped_columns",
+                commune=commune,
+                tab=title,
+                cell=f"A{header_row + 1}",
+                row=header_row + 1,
+                columns=", ".join(f'"{u}"' for u in unmapped),
+            )
+        )
+
+    first_data = header_row + height
+    header_keys = {fold(str(v)) for v in header_cells if isinstance(v, str)}
+    rows: list[list[Any]] = []
+    row_numbers: list[int] = []
+    indices = list(mapped)
+    for r in range(first_data, len(grid)):
+        row = grid[r]
+        values = [row[i] if i < len(row) else None for i in indices]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        if _is_totals_row(values):
+            continue
+        texts = {fold(v) for v in values if isinstance(v, str) and v.strip()}
+        if texts and texts <= header_keys and len(texts) >= 2:
+            continue  # the header repeated (a printed page break)
+        rows.append(values)
+        row_numbers.append(r + 1)
+    frame = pd.DataFrame(rows, columns=[mapped[i] for i in indices], dtype=object)
+    for key in tab.keys:
+        if key not in frame:
+            frame[key] = None
+    frame["_row"] = row_numbers
+    letters = {key: column_letter(i) for i, key in mapped.items()}
+    return RawTable(tab, title, frame, letters, findings)
+
+
+def normalize_commune(grids: dict[str, Grid], commune: str = "") -> dict[str, RawTable]:
+    """Every input tab of one commune sheet, by tab key."""
+    return {
+        tab.key: normalize_tab(grids, tab, commune) for tab in commune_layout().by_role("input")
+    }

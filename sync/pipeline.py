@@ -1,0 +1,334 @@
+"""One sync run, top to bottom: pull → normalize → validate → merge → summarize → write.
+
+Only :func:`run_sync` touches the backend and the state store; every step between is
+pure pandas. A commune whose sheet cannot be read, or whose rows suddenly drop, keeps
+its last good rows. Nothing is written when nothing changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+from .backends.base import Backend, OutputTab
+from .config import Config
+from .errors import SourceUnavailable
+from .findings import ERROR, Finding, finding
+from .layout import master_layout
+from .lock import run_lock
+from .merge import master_tables
+from .normalize import normalize_commune
+from .registry import Registry, load_registry
+from .render import assignments_tab, content_hash, feedback_tab, findings_tab, frame_tab
+from .state import SourceRecord, StateChange, StateStore
+from .summarize import (
+    CommuneState,
+    cadre_stats,
+    expected_months,
+    household_stats,
+    meeting_stats,
+    progress,
+    rating_stats,
+    support_stats,
+)
+from .validate import validate_commune
+
+log = logging.getLogger("namcoso")
+VIETNAM = timezone(timedelta(hours=7))
+#: Which keys of an accepted tab are a report's period, for first-seen times.
+PERIODS = {"meetings": "month", "ratings": "year"}
+
+
+@dataclass
+class SyncResult:
+    """What one run did: counts for the log, and the tabs it computed."""
+
+    mode: str
+    started: datetime
+    communes_read: int = 0
+    communes_skipped: int = 0
+    communes_failed: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    requests: int = 0
+    seconds: float = 0.0
+    master_tabs_written: list[str] = field(default_factory=list)
+    communes_written: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    tabs: dict[str, OutputTab] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.master_tabs_written or self.communes_written)
+
+    def log_row(self) -> list:
+        return [
+            self.started.strftime("%d/%m/%Y %H:%M:%S"),
+            self.mode,
+            f"{self.communes_read} / {self.communes_skipped} / {self.communes_failed}",
+            f"{self.rows_accepted} / {self.rows_rejected}",
+            len(self.findings),
+            self.requests,
+            round(self.seconds, 1),
+        ]
+
+    def stats(self) -> dict:
+        return {
+            "communes_read": self.communes_read,
+            "communes_skipped": self.communes_skipped,
+            "communes_failed": self.communes_failed,
+            "rows_accepted": self.rows_accepted,
+            "rows_rejected": self.rows_rejected,
+            "findings": len(self.findings),
+            "errors": sum(f.severity == ERROR for f in self.findings),
+            "requests": self.requests,
+            "seconds": round(self.seconds, 2),
+            "changed": self.changed,
+            "master_tabs": self.master_tabs_written,
+            "communes_written": self.communes_written,
+        }
+
+
+def make_backend(config: Config) -> Backend:
+    """The backend named in the configuration."""
+    if config.backend == "google":
+        from .backends.google import GoogleBackend
+
+        return GoogleBackend.from_config(config)
+    from .backends.local import LocalBackend
+    from .views import decorate_master
+
+    titles = [t.title for t in master_layout().by_role("registry")]
+    return LocalBackend(config.master, config.communes_dir, titles, decorate=decorate_master)
+
+
+@dataclass
+class _Commune:
+    code: str
+    source: str
+    tables: dict[str, pd.DataFrame]
+    findings: list[Finding]
+    record: SourceRecord
+
+
+def _pull_one(
+    code: str,
+    source: str,
+    fingerprint: str | None,
+    previous: SourceRecord | None,
+    backend: Backend,
+    store: StateStore,
+    registry: Registry,
+    config: Config,
+    now: datetime,
+    force: bool,
+    accept: bool,
+    result: SyncResult,
+    change: StateChange,
+) -> _Commune:
+    """Read one commune if it changed; else (or if unreadable, or held) its last good rows."""
+    stored = store.accepted(code)
+    last_tables, last_rows = stored if stored else ({}, 0)
+    unchanged = (
+        previous is not None
+        and previous.source == source
+        and fingerprint is not None
+        and previous.fingerprint == fingerprint
+        and previous.status != "unreadable"
+    )
+    if unchanged and not force and not accept:
+        result.communes_skipped += 1
+        if previous.status == "held":
+            result.held.append(code)
+        return _Commune(code, source, last_tables, store.findings(code), previous)
+    try:
+        grids = backend.read_commune(source)
+    except SourceUnavailable as e:
+        result.communes_failed += 1
+        result.unreadable.append(code)
+        log.warning("Xã %s: không đọc được %s: %s", code, backend.describe(source), e)
+        problem = finding("source_unavailable", commune=code, reason=e.message, value=backend.describe(source))
+        record = SourceRecord(
+            code, source, None, "unreadable", previous.last_read if previous else None, str(e)
+        )
+        findings = [problem]
+        change.sources[code] = record
+        change.findings[code] = findings
+        return _Commune(code, source, last_tables, findings, record)
+    result.communes_read += 1
+    raws = normalize_commune(grids, code)
+    checked = validate_commune(raws, code, registry, now.date())
+    result.rows_rejected += checked.rejected
+    content_changed = previous is None or previous.fingerprint != fingerprint or force
+    last_read = now if content_changed or previous.last_read is None else previous.last_read
+    dropped = last_rows > 0 and checked.accepted < last_rows * (1 - config.rules.max_drop_ratio)
+    if dropped and not accept:
+        held = finding("drop_held", commune=code, before=last_rows, after=checked.accepted)
+        findings = [held, *checked.findings]
+        record = SourceRecord(code, source, fingerprint, "held", last_read)
+        result.held.append(code)
+        log.warning("Xã %s: số dòng giảm từ %d xuống %d, giữ số liệu cũ", code, last_rows, checked.accepted)
+        change.sources[code] = record
+        change.findings[code] = findings
+        return _Commune(code, source, last_tables, findings, record)
+    record = SourceRecord(code, source, fingerprint, "ok", last_read)
+    change.sources[code] = record
+    change.accepted[code] = checked.tables
+    change.findings[code] = checked.findings
+    iso = now.isoformat()
+    for tab_key, period in PERIODS.items():
+        table = checked.tables.get(tab_key)
+        if table is not None and len(table):
+            change.first_seen.extend(
+                (code, h, str(p), iso) for h, p in zip(table["hamlet_code"], table[period], strict=True)
+            )
+    return _Commune(code, source, checked.tables, checked.findings, record)
+
+
+def _summary_tabs(
+    communes: list[_Commune], registry: Registry, config: Config, store: StateStore,
+    change: StateChange, now: datetime,
+) -> tuple[dict[str, OutputTab], list[Finding]]:
+    layout = master_layout()
+    tables = master_tables({c.code: c.tables for c in communes}, registry)
+    months = expected_months(config.rules, tables["meetings"]["month"], now.date())
+    seen = store.first_seen()
+    if change.first_seen:
+        new = pd.DataFrame(change.first_seen, columns=["commune_code", "hamlet_code", "period", "seen"])
+        new["seen"] = pd.to_datetime(new["seen"], format="ISO8601")
+        seen = pd.concat([seen, new]).drop_duplicates(["hamlet_code", "period"], keep="first")
+    seen["seen"] = seen["seen"].map(lambda t: t.tz_convert(VIETNAM) if t.tzinfo else t)
+    states = {c.code: CommuneState(c.record.status, c.record.last_read) for c in communes}
+    findings = [*registry.findings, *(f for c in communes for f in c.findings)]
+    frames = {
+        "meetings": tables["meetings"],
+        "ratings": tables["ratings"],
+        "support": tables["support"],
+        "households": tables["households"],
+        "rating_stats": rating_stats(tables["ratings"], registry),
+        "meeting_stats": meeting_stats(tables["meetings"], registry, config.rules, months),
+        "cadre_stats": cadre_stats(tables["meetings"], registry, config.rules),
+        "household_stats": household_stats(tables["households"], registry),
+        "support_stats": support_stats(tables["support"], registry),
+        "progress": progress(
+            tables["meetings"], registry, config.rules, months, seen, states, now.date()
+        ),
+    }
+    tabs = {key: frame_tab(layout[key], frame) for key, frame in frames.items()}
+    tabs["findings"] = findings_tab(findings, registry)
+    return tabs, findings
+
+
+def run_sync(
+    config: Config,
+    *,
+    backend: Backend | None = None,
+    now: datetime | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+    accept: Iterable[str] = (),
+) -> SyncResult:
+    """One sync run under the project's run lock. ``now`` may be given (the demo replays
+    a year with a simulated clock); it defaults to the current time in Vietnam."""
+    with run_lock(config.lock_path):
+        return _run(config, backend, now, full, dry_run, set(accept))
+
+
+def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
+    clock = time.monotonic()
+    now = now or datetime.now(VIETNAM)
+    backend = backend or make_backend(config)
+    mode = "đầy đủ" if full else "thay đổi"
+    result = SyncResult(mode=mode, started=now, dry_run=dry_run)
+    store = StateStore(config.state_path)
+    try:
+        registry = load_registry(backend.read_registry())
+        sources = dict(zip(registry.communes["code"], registry.communes["source"], strict=True))
+        fingerprints = backend.fingerprints([s for s in sources.values() if s])
+        previous = store.sources()
+        change = StateChange()
+        communes = [
+            _pull_one(
+                code, source, fingerprints.get(source), previous.get(code), backend, store,
+                registry, config, now, full, code in accept, result, change,
+            )
+            for code, source in sources.items()
+            if source
+        ]
+        result.rows_accepted = sum(sum(len(t) for t in c.tables.values()) for c in communes)
+        tabs, findings = _summary_tabs(communes, registry, config, store, change, now)
+        result.findings = findings
+        result.tabs = tabs
+        hashes = store.outputs()
+        changed = [t for key, t in tabs.items() if hashes.get(f"master:{key}") != content_hash([t])]
+        for key, t in tabs.items():
+            change.outputs[f"master:{key}"] = content_hash([t])
+        feedback = {}
+        for c in communes:
+            own = [assignments_tab(c.code, registry), feedback_tab(c.findings)]
+            digest = content_hash(own)
+            if hashes.get(f"commune:{c.code}") != digest and c.record.status != "unreadable":
+                feedback[c.code] = (c.source, own, digest)
+        result.requests = backend.requests
+        if dry_run:
+            result.master_tabs_written = [t.title for t in changed]
+            result.communes_written = list(feedback)
+            result.seconds = time.monotonic() - clock
+            return result
+        if changed:
+            result.seconds = time.monotonic() - clock
+            runs_tab = _runs_tab(store, result)
+            backend.write_master([*changed, runs_tab])
+            result.master_tabs_written = [t.title for t in changed] + [runs_tab.title]
+        written_sources = []
+        for code, (source, own, digest) in feedback.items():
+            try:
+                backend.write_commune(source, own)
+            except SourceUnavailable as e:
+                log.warning("Xã %s: không ghi được phản hồi: %s", code, e)
+                continue
+            change.outputs[f"commune:{code}"] = digest
+            result.communes_written.append(code)
+            written_sources.append(source)
+        if written_sources:
+            refreshed = backend.fingerprints(written_sources)
+            for code in result.communes_written:
+                c = next(x for x in communes if x.code == code)
+                record = change.sources.get(code, c.record)
+                record.fingerprint = refreshed.get(c.source, record.fingerprint)
+                change.sources[code] = record
+        result.requests = backend.requests
+        result.seconds = time.monotonic() - clock
+        change.run = {"started": now.isoformat(), "mode": mode, **result.stats()}
+        store.commit(change)
+        return result
+    finally:
+        store.close()
+
+
+def _runs_tab(store: StateStore, result: SyncResult) -> OutputTab:
+    """``Nhật ký đồng bộ``: this run, then the earlier runs that changed the master."""
+    tab = master_layout()["runs"]
+    rows = [result.log_row()]
+    for run in store.runs(limit=500, changed_only=True):
+        started = datetime.fromisoformat(run["started"])
+        rows.append(
+            [
+                started.strftime("%d/%m/%Y %H:%M:%S"),
+                run["mode"],
+                f"{run['communes_read']} / {run['communes_skipped']} / {run['communes_failed']}",
+                f"{run['rows_accepted']} / {run['rows_rejected']}",
+                run["findings"],
+                run["requests"],
+                run["seconds"],
+            ]
+        )
+    return OutputTab(tab.title, tab.specs(), rows)

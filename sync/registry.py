@@ -1,0 +1,142 @@
+"""The district's registry (the master's district-owned tabs), parsed and indexed.
+
+Communes, hamlets, cadres and assignments are read with the same header mapping as the
+commune sheets, so staff may add columns or notes to these tabs freely.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from .backends.base import Grid
+from .findings import Finding, finding
+from .layout import master_layout, vocab
+from .normalize import normalize_tab
+from .text import fold, strip_prefixes
+from .values import BadValue, parse_date, parse_integer, parse_text
+
+
+_LETTER_DIGIT = re.compile(r"([a-z])(\d)")
+
+
+def commune_code(value: Any) -> str:
+    """A GSO commune code as 5 digits (``29110``), whatever type the cell holds."""
+    text = parse_text(value)
+    return text.zfill(5) if text.isdigit() else text
+
+
+def name_key(name: str) -> str:
+    """How hamlet names are matched: folded, without "Ấp"/"Khu phố"/"KP"… prefixes."""
+    spaced = _LETTER_DIGIT.sub(r"\1 \2", fold(name))
+    return strip_prefixes(spaced, vocab().hamlet_prefixes)
+
+
+@dataclass
+class Registry:
+    communes: pd.DataFrame  # code, name, kind, source, email
+    hamlets: pd.DataFrame  # code, commune_code, name, kind, cell_name, households
+    cadres: pd.DataFrame  # code, name, level, position, workplace, phone, email
+    assignments: pd.DataFrame  # cadre_code, unit, start, end, note
+    findings: list[Finding] = field(default_factory=list)
+    _hamlet_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+    _key_owners: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for row in self.hamlets.itertuples(index=False):
+            own = self._hamlet_keys.setdefault(row.commune_code, {})
+            for text in (row.name, row.cell_name, row.code):
+                if isinstance(text, str) and text:
+                    key = name_key(text)
+                    own.setdefault(key, row.code)
+            self._key_owners.setdefault(name_key(row.name), []).append(row.commune_code)
+
+    def commune_name(self, code: str) -> str:
+        match = self.communes.loc[self.communes["code"] == code, "name"]
+        return str(match.iloc[0]) if len(match) else code
+
+    def hamlet_keys(self, commune: str) -> dict[str, str]:
+        """Folded name key → hamlet code, for one commune."""
+        return self._hamlet_keys.get(commune, {})
+
+    def owners(self, key: str) -> list[str]:
+        """Communes that have a hamlet with this name key."""
+        return self._key_owners.get(key, [])
+
+    def hamlet_names(self, commune: str) -> dict[str, str]:
+        """Folded key → display name, for suggestions."""
+        sub = self.hamlets[self.hamlets["commune_code"] == commune]
+        return {name_key(n): n for n in sub["name"]}
+
+    def current_assignments(self, today: date | None = None) -> pd.DataFrame:
+        """Assignments in force ``today`` (no end date, or ending on/after today)."""
+        a = self.assignments
+        if today is None or a.empty:
+            return a
+        ends = a["end"]
+        starts = a["start"]
+        keep = (ends.isna() | (ends >= today)) & (starts.isna() | (starts <= today))
+        return a[keep.astype(bool)]
+
+
+def _table(grids: dict[str, Grid], key: str, findings: list[Finding]) -> pd.DataFrame:
+    tab = master_layout()[key]
+    raw = normalize_tab(grids, tab)
+    for f in raw.findings:
+        if f.code in ("missing_tab", "missing_columns"):
+            findings.append(f)
+    frame = raw.frame.drop(columns="_row")
+    for column in tab.columns:
+        series = frame[column.key]
+        if column.type == "date":
+            frame[column.key] = [_maybe(parse_date, v) for v in series]
+        elif column.type == "count":
+            frame[column.key] = [_maybe(parse_integer, v) for v in series]
+        else:
+            frame[column.key] = ["" if _blank(v) else parse_text(v) for v in series]
+    return frame
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value == ""
+
+
+def _maybe(parser, value: Any) -> Any:
+    if _blank(value):
+        return None
+    try:
+        return parser(value)
+    except BadValue:
+        return None
+
+
+def load_registry(grids: dict[str, Grid]) -> Registry:
+    """Parse the master's registry tabs; problems become findings with no commune."""
+    findings: list[Finding] = []
+    communes = _table(grids, "communes", findings)
+    communes["code"] = communes["code"].map(commune_code)
+    communes = communes[communes["code"] != ""].drop_duplicates("code").reset_index(drop=True)
+    hamlets = _table(grids, "hamlets", findings)
+    hamlets["commune_code"] = hamlets["commune_code"].map(commune_code)
+    hamlets = hamlets[hamlets["code"] != ""].drop_duplicates("code").reset_index(drop=True)
+    cadres = _table(grids, "cadres", findings)
+    cadres = cadres[cadres["code"] != ""].drop_duplicates("code").reset_index(drop=True)
+    assignments = _table(grids, "assignments", findings)
+    assignments = assignments[assignments["cadre_code"] != ""].reset_index(drop=True)
+    assignments["unit"] = assignments["unit"].map(
+        lambda u: commune_code(u) if str(u).isdigit() else u
+    )
+    for code in communes.loc[communes["source"] == "", "code"]:
+        findings.append(
+            finding(
+                "source_unavailable",
+                commune=code,
+                tab=master_layout()["communes"].title,
+                reason="chưa ghi bảng tính báo cáo trong Danh mục xã",
+            )
+        )
+    return Registry(communes, hamlets, cadres, assignments, findings)

@@ -1,0 +1,113 @@
+"""Render: typed DataFrames → the tabs users read (labels, not codes), and their hashes.
+
+Yes/no becomes ``Có``/``Không``, rating codes their full labels, NA an empty cell. The
+hash of a tab's content decides whether it needs writing at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from .backends.base import OutputTab
+from .findings import Finding, sort_key
+from .layout import Tab, commune_layout, master_layout, vocab
+from .registry import Registry
+
+YESNO_KEYS = {"cadre_attended", "committee_met"}
+
+
+def cell(value: Any) -> Any:
+    """A value as written to a sheet: plain Python, None for missing."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, datetime | date):
+        return value.item()
+    return value
+
+
+def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
+    """An output tab from a frame holding (at least) the tab's column keys."""
+    frame = frame.copy()
+    yes, no = vocab().yes_label, vocab().no_label
+    for key in YESNO_KEYS & set(frame.columns):
+        frame[key] = frame[key].map(lambda v: yes if v is True else (no if v is False else v))
+    if "rating" in frame and tab.key == "ratings":
+        labels = {r.code: r.label for r in vocab().ratings}
+        frame["rating"] = frame["rating"].map(lambda c: labels.get(c, c))
+    columns = [frame[c.key] if c.key in frame else pd.Series([None] * len(frame)) for c in tab.columns]
+    rows = [[cell(v) for v in row] for row in zip(*columns, strict=True)] if len(frame) else []
+    return OutputTab(tab.title, tab.specs(), rows)
+
+
+def findings_tab(findings: list[Finding], registry: Registry) -> OutputTab:
+    tab = master_layout()["findings"]
+    names = registry.communes.set_index("code")["name"].to_dict()
+    rows = [
+        [f.commune, names.get(f.commune, ""), f.severity, f.tab, f.cell, f.value, f.message, f.fix]
+        for f in sorted(findings, key=sort_key)
+    ]
+    return OutputTab(tab.title, tab.specs(), rows)
+
+
+ALL_WELL = "Không có lỗi: dữ liệu của xã đã được nhận đầy đủ trong lần đồng bộ gần nhất."
+
+
+def feedback_tab(findings: list[Finding]) -> OutputTab:
+    """A commune's ``Kiểm tra dữ liệu``: its findings by tab and row, or one all-is-well line."""
+    tab = commune_layout()["feedback"]
+    ordered = sorted(findings, key=lambda f: (f.tab, f.row, f.cell))
+    rows = [[f.severity, f.tab, f.cell, f.value, f.message, f.fix] for f in ordered]
+    if not rows:
+        rows = [["", "", "", "", ALL_WELL, ""]]
+    return OutputTab(tab.title, tab.specs(), rows)
+
+
+def assignments_tab(commune: str, registry: Registry) -> OutputTab:
+    """A commune's ``Phân công``: each hamlet's district cadre, then the provincial ones."""
+    tab = commune_layout()["assignments"]
+    cadres = registry.cadres.set_index("code")
+    a = registry.assignments
+    rows: list[list[Any]] = []
+    hamlets = registry.hamlets[registry.hamlets["commune_code"] == commune]
+    for h in hamlets.itertuples(index=False):
+        followers = a.loc[a["unit"] == h.code, "cadre_code"].tolist() or [None]
+        for code in followers:
+            c = cadres.loc[code] if code in cadres.index else None
+            rows.append(
+                [h.code, h.name, "Huyện" if code else "", code or "",
+                 c["name"] if c is not None else "(chưa phân công)",
+                 c["position"] if c is not None else "", c["phone"] if c is not None else ""]
+            )
+    for code in a.loc[a["unit"] == commune, "cadre_code"]:
+        c = cadres.loc[code] if code in cadres.index else None
+        rows.append(
+            ["", registry.commune_name(commune), "Tỉnh", code,
+             c["name"] if c is not None else "", c["position"] if c is not None else "",
+             c["phone"] if c is not None else ""]
+        )
+    return OutputTab(tab.title, tab.specs(), rows)
+
+
+def guide_tab() -> OutputTab:
+    tab = commune_layout()["guide"]
+    return OutputTab(tab.title, tab.specs(), [[line] for line in commune_layout().extra["guide"]["lines"]])
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def content_hash(tabs: list[OutputTab]) -> str:
+    """A stable hash of what these tabs show (titles, headers, values)."""
+    payload = [[t.title, t.headers, [[_jsonable(v) for v in r] for r in t.rows]] for t in tabs]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, default=str).encode()).hexdigest()

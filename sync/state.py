@@ -1,0 +1,219 @@
+"""The state store: what sync remembers between runs, in one SQLite file.
+
+Runs; per commune: the fingerprint last read, status, last good accepted rows and their
+findings; the first-seen time of every reported (hamlet, period); hashes of what was
+last written, so a run with nothing new writes nothing. WAL with ``synchronous=FULL``;
+each run's change of state is one transaction (:meth:`StateStore.commit`), so a crash
+leaves either the old state or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .findings import Finding
+from .layout import commune_layout
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    stats TEXT NOT NULL,
+    changed INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    commune TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    fingerprint TEXT,
+    status TEXT NOT NULL,
+    last_read TEXT,
+    detail TEXT
+);
+CREATE TABLE IF NOT EXISTS accepted (
+    commune TEXT PRIMARY KEY,
+    tables TEXT NOT NULL,
+    rows INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS findings (
+    commune TEXT PRIMARY KEY,
+    findings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS first_seen (
+    commune TEXT NOT NULL,
+    hamlet TEXT NOT NULL,
+    period TEXT NOT NULL,
+    seen TEXT NOT NULL,
+    PRIMARY KEY (hamlet, period)
+);
+CREATE TABLE IF NOT EXISTS outputs (
+    target TEXT PRIMARY KEY,
+    hash TEXT NOT NULL
+);
+"""
+
+
+@dataclass
+class SourceRecord:
+    commune: str
+    source: str
+    fingerprint: str | None
+    status: str  # "ok" | "unreadable" | "held"
+    last_read: datetime | None
+    detail: str = ""
+
+
+@dataclass
+class StateChange:
+    """Everything one run changes in the store, committed together."""
+
+    sources: dict[str, SourceRecord] = field(default_factory=dict)
+    accepted: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    first_seen: list[tuple[str, str, str, str]] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    run: dict[str, Any] | None = None
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def tables_to_json(tables: dict[str, pd.DataFrame]) -> str:
+    payload = {}
+    for key, frame in tables.items():
+        payload[key] = {
+            "columns": list(frame.columns),
+            "rows": [[_to_json(v) for v in row] for row in frame.itertuples(index=False)],
+        }
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def tables_from_json(text: str) -> dict[str, pd.DataFrame]:
+    layout = commune_layout()
+    out = {}
+    for key, payload in json.loads(text).items():
+        frame = pd.DataFrame(payload["rows"], columns=payload["columns"], dtype=object)
+        for column in layout[key].columns:
+            if column.key not in frame:
+                continue
+            if column.type == "date":
+                frame[column.key] = [date.fromisoformat(v) if v else None for v in frame[column.key]]
+            elif column.type in ("count", "positive_count", "year", "amount"):
+                frame[column.key] = pd.array(frame[column.key].tolist(), dtype="Int64")
+        out[key] = frame
+    return out
+
+
+class StateStore:
+    """The SQLite state of one project."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def sources(self) -> dict[str, SourceRecord]:
+        rows = self.db.execute(
+            "SELECT commune, source, fingerprint, status, last_read, detail FROM sources"
+        )
+        return {
+            r[0]: SourceRecord(
+                r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]) if r[4] else None, r[5] or ""
+            )
+            for r in rows
+        }
+
+    def accepted(self, commune: str) -> tuple[dict[str, pd.DataFrame], int] | None:
+        """The last good accepted rows of a commune and their count."""
+        row = self.db.execute(
+            "SELECT tables, rows FROM accepted WHERE commune = ?", (commune,)
+        ).fetchone()
+        return None if row is None else (tables_from_json(row[0]), row[1])
+
+    def findings(self, commune: str) -> list[Finding]:
+        """The findings of the last read (or read attempt) of a commune's sheet."""
+        row = self.db.execute(
+            "SELECT findings FROM findings WHERE commune = ?", (commune,)
+        ).fetchone()
+        return [] if row is None else [Finding(**f) for f in json.loads(row[0])]
+
+    def first_seen(self) -> pd.DataFrame:
+        rows = self.db.execute("SELECT commune, hamlet, period, seen FROM first_seen").fetchall()
+        frame = pd.DataFrame(rows, columns=["commune_code", "hamlet_code", "period", "seen"])
+        frame["seen"] = pd.to_datetime(frame["seen"], format="ISO8601")
+        return frame
+
+    def outputs(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT target, hash FROM outputs"))
+
+    def runs(self, limit: int = 20, changed_only: bool = False) -> list[dict[str, Any]]:
+        where = "WHERE changed = 1" if changed_only else ""
+        rows = self.db.execute(
+            f"SELECT started, mode, stats, changed FROM runs {where} ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            {"started": r[0], "mode": r[1], "changed": bool(r[3]), **json.loads(r[2])} for r in rows
+        ]
+
+    def commit(self, change: StateChange) -> None:
+        """Apply one run's change of state in a single transaction."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for rec in change.sources.values():
+                db.execute(
+                    "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        rec.commune,
+                        rec.source,
+                        rec.fingerprint,
+                        rec.status,
+                        rec.last_read.isoformat() if rec.last_read else None,
+                        rec.detail,
+                    ),
+                )
+            for commune, tables in change.accepted.items():
+                rows = sum(len(t) for t in tables.values())
+                db.execute(
+                    "INSERT OR REPLACE INTO accepted VALUES (?, ?, ?)",
+                    (commune, tables_to_json(tables), rows),
+                )
+            for commune, findings in change.findings.items():
+                payload = json.dumps([f.as_dict() for f in findings], ensure_ascii=False)
+                db.execute("INSERT OR REPLACE INTO findings VALUES (?, ?)", (commune, payload))
+            db.executemany(
+                "INSERT OR IGNORE INTO first_seen VALUES (?, ?, ?, ?)", change.first_seen
+            )
+            db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", change.outputs.items())
+            if change.run is not None:
+                run = dict(change.run)
+                db.execute(
+                    "INSERT INTO runs (started, mode, stats, changed) VALUES (?, ?, ?, ?)",
+                    (run.pop("started"), run.pop("mode"), json.dumps(run, ensure_ascii=False),
+                     int(run.get("changed", False))),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise

@@ -1,0 +1,296 @@
+"""Summarize: the master's statistics tabs from the combined tables.
+
+Pure pandas: every function takes DataFrames and the rules, and returns a DataFrame
+whose columns are the keys of the tab in ``templates/master.toml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from .config import Rules
+from .layout import master_layout, vocab
+from .registry import Registry
+
+DISTRICT = "Toàn huyện"
+RATING_CODES = [r.code for r in vocab().ratings]
+
+
+@dataclass(frozen=True)
+class CommuneState:
+    """How a commune's sheet fared on the last run, for ``Tiến độ báo cáo``."""
+
+    status: str = "ok"  # "ok" | "unreadable" | "held" | "never"
+    last_read: datetime | None = None
+
+
+def _share(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    num = pd.to_numeric(numerator, errors="coerce").astype(float)
+    den = pd.to_numeric(denominator, errors="coerce").astype(float)
+    return (num / den).where(den > 0)
+
+
+def _columns(tab_key: str, frame: pd.DataFrame) -> pd.DataFrame:
+    keys = master_layout()[tab_key].keys
+    for k in keys:
+        if k not in frame:
+            frame[k] = None
+    return frame[keys].reset_index(drop=True)
+
+
+def rating_stats(ratings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Commune × year counts of the four ratings, then one district row per year."""
+    years = sorted(int(y) for y in pd.unique(ratings["year"].dropna()))
+    cells = registry.hamlets.groupby("commune_code").size()
+    communes = registry.communes[["code", "name"]]
+    if not years or communes.empty:
+        return _columns("rating_stats", pd.DataFrame())
+    grid = pd.MultiIndex.from_product([communes["code"], years], names=["commune_code", "year"])
+    counts = (
+        ratings.assign(year=ratings["year"].astype(int))
+        .pivot_table(index=["commune_code", "year"], columns="rating", aggfunc="size", fill_value=0)
+        .reindex(index=grid, columns=RATING_CODES, fill_value=0)
+    )
+    out = counts.reset_index()
+    out["cells"] = out["commune_code"].map(cells).fillna(0).astype(int)
+    out["unrated"] = (out["cells"] - out[RATING_CODES].sum(axis=1)).clip(lower=0)
+    out["commune_name"] = out["commune_code"].map(communes.set_index("code")["name"])
+    totals = out.groupby("year", as_index=False)[[*RATING_CODES, "unrated", "cells"]].sum()
+    totals["commune_code"] = ""
+    totals["commune_name"] = DISTRICT
+    out = pd.concat([out, totals], ignore_index=True)
+    out["excellent_share"] = _share(out["HTXSNV"], out[RATING_CODES].sum(axis=1))
+    return _columns("rating_stats", out)
+
+
+def expected_months(rules: Rules, data_months: pd.Series, now: date) -> list[str]:
+    """The reporting period: from ``period_start`` (or the first month in the data, or
+    January of this year) to this month."""
+    current = f"{now.year:04d}-{now.month:02d}"
+    known = sorted(m for m in pd.unique(data_months.dropna()) if m <= current)
+    start = rules.period_start or (known[0] if known else f"{now.year:04d}-01")
+    months = pd.period_range(start, current, freq="M")
+    return [str(p) for p in months]
+
+
+def due_date(month: str, rules: Rules) -> date:
+    """The last day on which a month's report is on time: day N of the next month."""
+    year, mon = int(month[:4]), int(month[5:])
+    year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    return date(year, mon, rules.report_deadline_day)
+
+
+def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, months: list[str]):
+    """Hamlet × year: months reported, meetings held, attendance, flags."""
+    hamlets = registry.hamlets[["code", "commune_code", "name"]].rename(
+        columns={"code": "hamlet_code", "name": "hamlet_name"}
+    )
+    years = sorted({m[:4] for m in months} | {m[:4] for m in meetings["month"].dropna()})
+    if hamlets.empty or not years:
+        return _columns("meeting_stats", pd.DataFrame())
+    expected_by_year = pd.Series([m[:4] for m in months]).value_counts()
+    m = meetings.assign(
+        year=meetings["month"].str[:4],
+        held=meetings["meeting_date"].notna(),
+        below=(meetings["attendance"] < rules.attendance_threshold),
+        committee=meetings["committee_met"].astype(bool) & meetings["meeting_date"].notna(),
+    )
+    g = m.groupby(["hamlet_code", "year"])
+    stats = pd.DataFrame(
+        {
+            "months_reported": g["month"].nunique(),
+            "meetings": g["held"].sum(),
+            "avg_attendance": g["attendance"].mean(),
+            "months_below": g["below"].sum(),
+            "committee_meetings": g["committee"].sum(),
+        }
+    )
+    grid = hamlets.merge(pd.DataFrame({"year": years}), how="cross")
+    out = grid.merge(stats.reset_index(), on=["hamlet_code", "year"], how="left")
+    for col in ("months_reported", "meetings", "months_below", "committee_meetings"):
+        out[col] = out[col].fillna(0).astype(int)
+    out["committee_share"] = _share(out["committee_meetings"], out["meetings"])
+    expected = out["year"].map(expected_by_year).fillna(0).astype(int)
+    missing = (expected - out["months_reported"]).clip(lower=0)
+    not_met = out["months_reported"] - out["meetings"]
+    threshold = f"{rules.attendance_threshold:.0%}"
+    parts = [
+        np.where(missing > 0, "Thiếu báo cáo " + missing.astype(str) + " tháng", ""),
+        np.where(not_met > 0, "Không sinh hoạt " + not_met.astype(str) + " tháng", ""),
+        np.where(
+            out["months_below"] > 0,
+            "Dự dưới " + threshold + ": " + out["months_below"].astype(str) + " tháng",
+            "",
+        ),
+    ]
+    out["warning"] = ["; ".join(p for p in row if p) for row in zip(*parts, strict=True)]
+    out["year"] = out["year"].astype(int)
+    out["commune_name"] = out["commune_code"].map(
+        registry.communes.set_index("code")["name"]
+    )
+    return _columns("meeting_stats", out.sort_values(["commune_code", "hamlet_code", "year"]))
+
+
+def cadre_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules) -> pd.DataFrame:
+    """Each assigned cadre's attendance at their hamlets' meetings, then coverage gaps."""
+    cadres = registry.cadres.set_index("code")
+    a = registry.assignments
+    unit_names = {
+        **registry.communes.set_index("code")["name"].to_dict(),
+        **registry.hamlets.set_index("code")["name"].to_dict(),
+    }
+    held = meetings[meetings["meeting_date"].notna()]
+    per_hamlet = held.groupby("hamlet_code").agg(
+        meetings=("hamlet_code", "size"), attended=("cadre_attended", "sum")
+    )
+    rows = []
+    for code, group in a.groupby("cadre_code", sort=True):
+        units = list(dict.fromkeys(group["unit"]))
+        known = [u for u in units if u in unit_names]
+        hamlet_units = [u for u in known if u in per_hamlet.index]
+        meetings_n = int(per_hamlet.loc[hamlet_units, "meetings"].sum()) if hamlet_units else 0
+        attended = int(per_hamlet.loc[hamlet_units, "attended"].sum()) if hamlet_units else 0
+        on_hamlets = any(u in registry.hamlets["code"].values for u in known)
+        share = attended / meetings_n if meetings_n else None
+        warnings = []
+        if on_hamlets and share is not None and share < rules.cadre_attendance_threshold:
+            limit = f"{rules.cadre_attendance_threshold:.0%}"
+            warnings.append(f"Dự dưới {limit} số buổi sinh hoạt ({attended}/{meetings_n})")
+        unknown = [u for u in units if u not in unit_names]
+        if unknown:
+            warnings.append("Đơn vị không có trong danh mục: " + ", ".join(unknown))
+        if code not in cadres.index:
+            warnings.append("Mã cán bộ không có trong trang Cán bộ")
+        rows.append(
+            {
+                "cadre_code": code,
+                "cadre_name": cadres["name"].get(code, ""),
+                "level": cadres["level"].get(code, ""),
+                "unit": "; ".join(f"{u} {unit_names.get(u, '')}".strip() for u in units),
+                "meetings": meetings_n if on_hamlets else None,
+                "attended": attended if on_hamlets else None,
+                "attendance": share if on_hamlets else None,
+                "warning": "; ".join(warnings),
+            }
+        )
+    assigned_units = set(a["unit"])
+    for row in registry.hamlets.itertuples(index=False):
+        if row.code not in assigned_units:
+            rows.append(
+                {"unit": f"{row.code} {row.name}", "warning": "Ấp/khu phố chưa có cán bộ huyện phụ trách"}
+            )
+    for row in registry.communes.itertuples(index=False):
+        if row.code not in assigned_units:
+            rows.append(
+                {"unit": f"{row.code} {row.name}", "warning": "Xã chưa có cán bộ tỉnh phụ trách"}
+            )
+    return _columns("cadre_stats", pd.DataFrame(rows))
+
+
+def household_stats(households: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Hamlet: registry households against households followed by commune cadres."""
+    h = registry.hamlets.rename(
+        columns={"code": "hamlet_code", "name": "hamlet_name", "households": "registry_households"}
+    )
+    g = households.groupby("hamlet_code").agg(
+        followed_households=("households", "sum"), cadres=("cadre", "nunique")
+    )
+    out = h.merge(g.reset_index(), on="hamlet_code", how="left")
+    out["followed_households"] = out["followed_households"].fillna(0).astype(int)
+    out["cadres"] = out["cadres"].fillna(0).astype(int)
+    registry_h = pd.to_numeric(out["registry_households"], errors="coerce")
+    out["share"] = _share(out["followed_households"], registry_h)
+    gap = (registry_h - out["followed_households"]).fillna(0).astype(int)
+    out["warning"] = np.where(
+        gap > 0,
+        gap.astype(str) + " hộ chưa có cán bộ xã phụ trách",
+        np.where(registry_h.isna(), "Chưa có số hộ trong danh mục ấp", ""),
+    )
+    out["commune_name"] = out["commune_code"].map(registry.communes.set_index("code")["name"])
+    return _columns("household_stats", out)
+
+
+def support_stats(support: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Commune × year × field: number and total value, then district rows."""
+    if support.empty:
+        return _columns("support_stats", pd.DataFrame())
+    s = support.assign(year=support["date"].map(lambda d: d.year), amount=support["amount"].astype(float))
+    out = s.groupby(["commune_code", "year", "field"], as_index=False).agg(
+        count=("amount", "size"), total=("amount", "sum")
+    )
+    totals = out.groupby(["year", "field"], as_index=False)[["count", "total"]].sum()
+    totals["commune_code"] = ""
+    totals["commune_name"] = DISTRICT
+    out["commune_name"] = out["commune_code"].map(registry.communes.set_index("code")["name"])
+    out = pd.concat([out, totals], ignore_index=True)
+    out["total"] = out["total"].round().astype("int64")
+    return _columns("support_stats", out)
+
+
+STATUS_OK = "Đủ"
+STATUS_LATE = "Trễ hạn"
+STATUS_PARTIAL = "Thiếu"
+STATUS_NONE = "Chưa nộp"
+STATUS_NOT_DUE = "Chưa đến hạn"
+STATUS_UNREADABLE = "Lỗi truy cập"
+STATUS_STALE = "Dữ liệu cũ"
+
+
+def progress(
+    meetings: pd.DataFrame,
+    registry: Registry,
+    rules: Rules,
+    months: list[str],
+    first_seen: pd.DataFrame,
+    states: dict[str, CommuneState],
+    today: date,
+) -> pd.DataFrame:
+    """Commune × month: how many cells reported, whether on time, and the status."""
+    communes = registry.communes[["code", "name"]].rename(
+        columns={"code": "commune_code", "name": "commune_name"}
+    )
+    if communes.empty or not months:
+        return _columns("progress", pd.DataFrame())
+    expected = registry.hamlets.groupby("commune_code").size()
+    reported = meetings.groupby(["commune_code", "month"])["hamlet_code"].nunique()
+    seen = first_seen.rename(columns={"period": "month"})
+    seen = seen.merge(
+        meetings[["commune_code", "hamlet_code", "month"]].drop_duplicates(),
+        on=["commune_code", "hamlet_code", "month"],
+    )
+    last_seen = seen.groupby(["commune_code", "month"])["seen"].max()
+    grid = communes.merge(pd.DataFrame({"month": months}), how="cross")
+    index = pd.MultiIndex.from_frame(grid[["commune_code", "month"]])
+    grid["expected"] = grid["commune_code"].map(expected).fillna(0).astype(int)
+    grid["reported"] = reported.reindex(index).fillna(0).astype(int).to_numpy()
+    grid["completeness"] = _share(grid["reported"], grid["expected"])
+    due = grid["month"].map(lambda m: due_date(m, rules))
+    latest = last_seen.reindex(index).to_numpy()
+    on_time = [
+        (pd.isna(s) or pd.Timestamp(s).date() <= d) for s, d in zip(latest, due, strict=True)
+    ]
+    complete = grid["reported"] >= grid["expected"]
+    past_due = due < today
+    status = np.select(
+        [complete & np.array(on_time), complete, ~past_due, grid["reported"] > 0],
+        [STATUS_OK, STATUS_LATE, STATUS_NOT_DUE, STATUS_PARTIAL],
+        STATUS_NONE,
+    )
+    grid["on_time"] = np.where(
+        grid["reported"] == 0, "", np.where(np.array(on_time), "Có", "Không")
+    )
+    overrides = {"unreadable": STATUS_UNREADABLE, "held": STATUS_STALE}
+    state_status = grid["commune_code"].map(lambda c: overrides.get(states.get(c, CommuneState()).status))
+    grid["status"] = np.where(state_status.notna(), state_status, status)
+    grid["last_read"] = grid["commune_code"].map(
+        lambda c: _when(states.get(c, CommuneState()).last_read)
+    )
+    return _columns("progress", grid)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%d/%m/%Y %H:%M") if moment else ""

@@ -1,0 +1,280 @@
+"""Validate: parse a commune's normalized tabs and check them against the registry.
+
+Returns the accepted rows (typed values, the hamlet code, the source cell) and the
+findings. Checks are column-wise over the whole tab; only the rows that fail are visited
+one by one, to build their findings. A bad cell rejects its row, never the tab, and never
+stops the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .findings import ERROR, Finding, finding
+from .normalize import RawTable
+from .registry import Registry, name_key
+from .text import closest
+from .values import PARSERS, BadValue, parse_column, parse_text
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+#: Columns where a blank cell is allowed although the column is required in the template.
+BLANK_ALLOWED = {("meetings", "meeting_date"), ("meetings", "present")}
+#: What identifies a row, per tab with a period (for duplicate checks).
+PERIOD_KEYS = {"meetings": "month", "ratings": "year"}
+
+
+@dataclass
+class CommuneResult:
+    """What one commune sheet contributed to a run."""
+
+    commune: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    rejected: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return sum(len(t) for t in self.tables.values())
+
+
+def _shown(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return parse_text(value)
+
+
+class _TabCheck:
+    """Collects the findings and rejected rows of one tab."""
+
+    def __init__(self, raw: RawTable, commune: str) -> None:
+        self.raw = raw
+        self.commune = commune
+        self.frame = raw.frame
+        self.bad = np.zeros(len(raw.frame), dtype=bool)
+        self.findings: list[Finding] = []
+
+    def add(self, code: str, key: str, positions, *, reject: bool = True, **fields) -> None:
+        rows = self.frame["_row"].to_numpy()
+        raw_values = self.frame[key].to_numpy() if key in self.frame else None
+        for pos in np.flatnonzero(positions) if isinstance(positions, np.ndarray) else positions:
+            extra = {
+                k: _shown(v[pos] if isinstance(v, np.ndarray | list) else v)
+                for k, v in fields.items()
+            }
+            value = extra.pop("value", _shown(raw_values[pos]) if raw_values is not None else "")
+            self.findings.append(
+                finding(
+                    code,
+                    commune=self.commune,
+                    tab=self.raw.title,
+                    cell=self.raw.cell(key, int(rows[pos])),
+                    row=int(rows[pos]),
+                    value=value,
+                    **extra,
+                )
+            )
+            if reject:
+                self.bad[pos] = True
+
+
+def _resolve_hamlets(check: _TabCheck, registry: Registry) -> pd.Series:
+    """Hamlet text → hamlet code of this commune; findings for unknown and foreign ones."""
+    commune = check.commune
+    own = registry.hamlet_keys(commune)
+    texts = check.frame["hamlet"]
+    codes, uniques = pd.factorize(texts.map(lambda v: name_key(_shown(v))))
+    resolved = np.array([own.get(k) for k in uniques] + [None], dtype=object)[codes]
+    missing = np.array([_shown(v) == "" for v in texts], dtype=bool)
+    column = check.raw.tab.column("hamlet").header
+    check.add("missing_value", "hamlet", missing, column=column, expected="tên ấp/khu phố")
+    names = registry.hamlet_names(commune)
+    for pos in np.flatnonzero(~missing & pd.isna(resolved)):
+        key = name_key(_shown(texts.iloc[pos]))
+        others = [c for c in registry.owners(key) if c != commune]
+        if others:
+            check.add("foreign_hamlet", "hamlet", [pos], other=registry.commune_name(others[0]))
+        else:
+            guesses = closest(key, names)
+            hint = " Có phải " + " hoặc ".join(f'"{g}"' for g in guesses) + "?" if guesses else ""
+            check.add("unknown_hamlet", "hamlet", [pos], suggestion=hint)
+    return pd.Series(resolved, index=texts.index, dtype=object)
+
+
+def _parse_columns(check: _TabCheck) -> dict[str, pd.Series]:
+    tab = check.raw.tab
+    parsed: dict[str, pd.Series] = {}
+    for column in tab.columns:
+        if column.key == "hamlet":
+            continue
+        values, problems = parse_column(check.frame[column.key], PARSERS[column.type])
+        parsed[column.key] = values
+        has_problem = problems.notna().to_numpy()
+        for pos in np.flatnonzero(has_problem):
+            problem: BadValue = problems.iloc[pos]
+            check.add(
+                problem.code,
+                column.key,
+                [pos],
+                column=column.header,
+                expected=problem.expected,
+                example=problem.example,
+            )
+        blank = values.isna().to_numpy() & ~has_problem
+        if column.required and (tab.key, column.key) not in BLANK_ALLOWED:
+            if column.type == "yesno":
+                parsed[column.key] = values.where(~blank, False)
+            else:
+                what = f"{column.header.lower()}"
+                check.add("missing_value", column.key, blank, column=column.header, expected=what)
+        elif column.type == "yesno":
+            parsed[column.key] = values.where(~blank, False)
+        if column.type == "text":
+            starts = check.frame[column.key].map(
+                lambda v: isinstance(v, str) and v.lstrip()[:1] in FORMULA_STARTS
+            )
+            for pos in np.flatnonzero(starts.to_numpy()):
+                first = str(check.frame[column.key].iloc[pos]).lstrip()[0]
+                check.add("formula_text", column.key, [pos], reject=False, first=first)
+    return parsed
+
+
+def _counts(check: _TabCheck, parsed: dict[str, pd.Series], key: str, minimum: int) -> None:
+    values = pd.array(parsed[key].tolist(), dtype="Int64")
+    parsed[key] = pd.Series(values, index=parsed[key].index)
+    values = parsed[key]
+    header = check.raw.tab.column(key).header
+    negative = (values < 0).to_numpy(dtype=bool, na_value=False)
+    check.add("negative_count", key, negative, column=header)
+    if minimum > 0:
+        zero = (values == 0).to_numpy(dtype=bool, na_value=False)
+        check.add("zero_members", key, zero)
+
+
+def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) -> None:
+    tab = check.raw.tab
+    this_month = f"{today.year:04d}-{today.month:02d}"
+    if tab.key == "meetings":
+        months = parsed["month"]
+        future = (months.notna() & (months.astype(str) > this_month)).to_numpy()
+        header = tab.column("month").header
+        check.add("future_period", "month", future, column=header, today=today.strftime("%d/%m/%Y"),
+                  period=months.to_numpy())
+        dates = parsed["meeting_date"]
+        date_month = dates.map(lambda d: f"{d.year:04d}-{d.month:02d}" if d else None)
+        outside = (dates.notna() & months.notna() & (date_month != months)).to_numpy()
+        check.add(
+            "date_outside_month",
+            "meeting_date",
+            outside,
+            date=dates.map(lambda d: d.strftime("%d/%m/%Y") if d else "").to_numpy(),
+            month=months.map(lambda m: f"{m[5:]}/{m[:4]}" if m else "").to_numpy(),
+        )
+        members, present = parsed["members"], parsed["present"]
+        met = dates.notna().to_numpy()
+        missing_present = met & present.isna().to_numpy() & check.frame["present"].map(
+            lambda v: _shown(v) == ""
+        ).to_numpy(dtype=bool)
+        check.add(
+            "missing_value",
+            "present",
+            missing_present,
+            column=tab.column("present").header,
+            expected="số đảng viên dự (chi bộ có sinh hoạt)",
+        )
+        parsed["present"] = present.where(present.notna() | met, 0)
+        over = (present > members).to_numpy(dtype=bool, na_value=False)
+        check.add("present_over_total", "present", over, present=present.to_numpy(),
+                  members=members.to_numpy())
+    elif tab.key == "ratings":
+        years = pd.to_numeric(parsed["year"], errors="coerce")
+        future = (years > today.year).to_numpy(dtype=bool, na_value=False)
+        check.add("future_period", "year", future, column=tab.column("year").header,
+                  today=today.strftime("%d/%m/%Y"), period=years.to_numpy())
+    elif tab.key == "support":
+        dates = parsed["date"]
+        future = (dates.notna() & dates.map(lambda d: bool(d and d > today))).to_numpy(dtype=bool)
+        check.add("future_period", "date", future, column=tab.column("date").header,
+                  today=today.strftime("%d/%m/%Y"), period=dates.map(_shown).to_numpy())
+        amounts = pd.to_numeric(parsed["amount"], errors="coerce")
+        check.add("negative_count", "amount", (amounts < 0).to_numpy(dtype=bool, na_value=False),
+                  column=tab.column("amount").header)
+
+
+def _period_label(tab_key: str, period: Any) -> str:
+    if tab_key == "meetings":
+        return f"tháng {period[5:]}/{period[:4]}"
+    return f"năm {period}"
+
+
+def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str]) -> pd.DataFrame:
+    """Identical duplicates kept once (Cảnh báo); conflicting ones all rejected (Lỗi)."""
+    tab_key = check.raw.tab.key
+    period = PERIOD_KEYS.get(tab_key)
+    if period is None or accepted.empty:
+        return accepted
+    key = ["hamlet_code", period]
+    dup = accepted.duplicated(key, keep=False)
+    if not dup.any():
+        return accepted
+    drop: list[int] = []
+    positions = {row: pos for pos, row in enumerate(check.frame["_row"])}
+    for _, group in accepted[dup].groupby(key, sort=False):
+        rows = ", ".join(str(r) for r in group["_row"])
+        hamlet = _shown(check.frame["hamlet"].iloc[positions[group["_row"].iloc[0]]])
+        label = _period_label(tab_key, group[period].iloc[0])
+        same = len(group[value_keys].astype(str).drop_duplicates()) == 1
+        code = "duplicate_identical" if same else "duplicate_conflict"
+        targets = group.index[:1] if same else group.index
+        for idx in targets:
+            pos = positions[accepted.at[idx, "_row"]]
+            check.add(code, "hamlet", [pos], reject=not same, hamlet=hamlet, period=label,
+                      rows=rows, count=len(group))
+        drop.extend(group.index[1:] if same else group.index)
+    return accepted.drop(index=drop)
+
+
+def validate_tab(raw: RawTable, commune: str, registry: Registry, today: date):
+    """(accepted rows, findings, rejected count) for one normalized tab."""
+    check = _TabCheck(raw, commune)
+    tab = raw.tab
+    if not raw.ok or raw.frame.empty:
+        return None, list(raw.findings), 0
+    hamlet_codes = _resolve_hamlets(check, registry)
+    parsed = _parse_columns(check)
+    for column in tab.columns:
+        if column.type in ("count", "positive_count"):
+            _counts(check, parsed, column.key, 1 if column.type == "positive_count" else 0)
+    _period_checks(check, parsed, today)
+    good = ~check.bad
+    accepted = pd.DataFrame({"hamlet_code": hamlet_codes, **parsed})[good].copy()
+    accepted["_row"] = raw.frame["_row"][good].to_numpy()
+    value_keys = [c.key for c in tab.columns if c.key != "hamlet"]
+    accepted = _duplicates(check, accepted, value_keys)
+    title, letter = raw.title, raw.letters.get("hamlet", "A")
+    accepted["source"] = [f"{commune} · {title}!{letter}{r}" for r in accepted["_row"]]
+    rejected = int(len(raw.frame) - len(accepted))
+    findings = [*raw.findings, *check.findings]
+    return accepted.reset_index(drop=True), findings, rejected
+
+
+def validate_commune(
+    raws: dict[str, RawTable], commune: str, registry: Registry, today: date
+) -> CommuneResult:
+    """Validate every input tab of one commune sheet."""
+    result = CommuneResult(commune)
+    for key, raw in raws.items():
+        accepted, findings, rejected = validate_tab(raw, commune, registry, today)
+        if accepted is not None:
+            result.tables[key] = accepted
+        result.findings.extend(findings)
+        result.rejected += rejected
+    return result
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.severity == ERROR for f in findings)
