@@ -98,15 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("demo", cmd_demo, "tạo dự án mẫu Ba Tri 2018 (Excel) và chạy đồng bộ", config=False)
     p.add_argument("--dir", default="ba-tri-demo", help="thư mục tạo dự án (mặc định ba-tri-demo)")
-    p.add_argument("--scale", choices=["district", "province"], default="district",
-                   help="district: huyện Ba Tri; province: toàn tỉnh Bến Tre")
+    p.add_argument(
+        "--scale",
+        choices=["district", "province"],
+        default="district",
+        help="district: huyện Ba Tri; province: toàn tỉnh Bến Tre",
+    )
     p = add("sync", cmd_sync, "đồng bộ một lần (chỉ đọc bảng tính đã thay đổi)")
     p.add_argument("--full", action="store_true", help="đọc lại mọi bảng tính")
     p.add_argument("--dry-run", action="store_true", help="chỉ báo sẽ ghi gì, không ghi")
-    p.add_argument("--accept", action="append", metavar="MÃ_XÃ",
-                   help="chấp nhận số dòng giảm mạnh của xã này")
+    p.add_argument(
+        "--accept", action="append", metavar="MÃ_XÃ", help="chấp nhận số dòng giảm mạnh của xã này"
+    )
     add("run", cmd_run, "đồng bộ theo lịch [schedule] cho đến khi dừng")
-    p = add("validate", cmd_validate, "kiểm tra một bảng tính xã (.xlsx, hoặc ID/URL Google Sheets)")
+    p = add(
+        "validate", cmd_validate, "kiểm tra một bảng tính xã (.xlsx, hoặc ID/URL Google Sheets)"
+    )
     p.add_argument("target", help="tệp .xlsx hoặc ID/URL bảng tính")
     p.add_argument("--commune", help="mã xã (để đối chiếu danh mục ấp)")
     p.add_argument("--registry", help="tệp master.xlsx chứa danh mục (khi không có namcoso.toml)")

@@ -110,8 +110,12 @@ def load_config(path: Path | None = None) -> Config:
     google = dict(_section(data, "google"))
     backend = project.get("backend", "local")
     if backend not in ("local", "google"):
-        raise ConfigError(f"{CONFIG_NAME}: backend phải là \"local\" hoặc \"google\", đang là {backend!r}")
-    credentials = google.pop("credentials", None) or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+        raise ConfigError(
+            f'{CONFIG_NAME}: backend phải là "local" hoặc "google", đang là {backend!r}'
+        )
+    credentials = google.pop("credentials", None) or os.environ.get(
+        "GOOGLE_APPLICATION_CREDENTIALS"
+    )
     if credentials:
         google["credentials"] = (root / credentials).resolve()
     rules = _typed(Rules, _section(data, "rules"), "rules")

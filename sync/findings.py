@@ -61,7 +61,9 @@ def finding(
     """A finding of kind ``code`` with its texts filled from ``mappings/findings.toml``."""
     text = _texts()[code]
     shown = "" if value is None else str(value)
-    params = _Blank(value=shown, tab=tab, **{k: "" if v is None else str(v) for k, v in fields.items()})
+    params = _Blank(
+        value=shown, tab=tab, **{k: "" if v is None else str(v) for k, v in fields.items()}
+    )
     return Finding(
         code=code,
         severity=text["severity"],

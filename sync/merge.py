@@ -31,16 +31,17 @@ def combine(tables_by_commune: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict
             frame = tables.get(tab_key)
             if frame is not None and len(frame):
                 parts.append(frame.assign(commune_code=commune))
-        combined[tab_key] = (
-            pd.concat(parts, ignore_index=True) if parts else _empty(tab_key)
-        )
+        combined[tab_key] = pd.concat(parts, ignore_index=True) if parts else _empty(tab_key)
     return combined
 
 
 def district_cadres(registry: Registry) -> pd.DataFrame:
     """hamlet_code → cadre_code, cadre_name of the district cadre(s) following it."""
     a = registry.assignments.merge(
-        registry.cadres[["code", "name", "level"]], left_on="cadre_code", right_on="code", how="left"
+        registry.cadres[["code", "name", "level"]],
+        left_on="cadre_code",
+        right_on="code",
+        how="left",
     )
     on_hamlets = a[a["unit"].isin(registry.hamlets["code"])]
     grouped = on_hamlets.groupby("unit", sort=False).agg(

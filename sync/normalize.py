@@ -116,9 +116,13 @@ def find_tab(grids: dict[str, Grid], tab: Tab) -> str | None:
 
 
 def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Finding]]:
-    """NFC every text cell and convert legacy-encoded (TCVN3/VNI) text, one finding each."""
-    findings: list[Finding] = []
+    """NFC every text cell and convert legacy-encoded (TCVN3/VNI) text.
+
+    One finding per column and encoding, naming the cell range and one example, so a
+    sheet typed wholly in TCVN3 gives a few lines, not hundreds.
+    """
     cache: dict[str, tuple[str, str | None]] = {}
+    repaired: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
     out: Grid = []
     for r, row in enumerate(grid, start=1):
         new_row = list(row)
@@ -131,19 +135,26 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
             fixed, encoding = cache[value]
             new_row[c] = fixed
             if encoding:
-                findings.append(
-                    finding(
-                        "legacy_text",
-                        commune=commune,
-                        tab=title,
-                        cell=f"{column_letter(c)}{r}",
-                        row=r,
-                        value=value,
-                        encoding=encoding,
-                        fixed=fixed,
-                    )
-                )
+                repaired.setdefault((c, encoding), []).append((r, value, fixed))
         out.append(new_row)
+    findings = []
+    for (c, encoding), cells in sorted(repaired.items()):
+        first, last = cells[0][0], cells[-1][0]
+        letter = column_letter(c)
+        span = f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"
+        findings.append(
+            finding(
+                "legacy_text",
+                commune=commune,
+                tab=title,
+                cell=span,
+                row=first,
+                value=cells[0][1],
+                encoding=encoding,
+                fixed=cells[0][2],
+                count=len(cells),
+            )
+        )
     return out, findings
 
 
@@ -184,7 +195,9 @@ def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTab
         return RawTable(tab, title, empty, {}, findings, ok=False)
 
     ignored = header_map().ignored
-    header_cells = _joined(grid[header_row], grid[header_row + 1]) if height == 2 else grid[header_row]
+    header_cells = (
+        _joined(grid[header_row], grid[header_row + 1]) if height == 2 else grid[header_row]
+    )
     unmapped = [
         str(v).strip()
         for i, v in enumerate(header_cells)

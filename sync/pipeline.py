@@ -155,7 +155,9 @@ def _pull_one(
         result.communes_failed += 1
         result.unreadable.append(code)
         log.warning("Xã %s: không đọc được %s: %s", code, backend.describe(source), e)
-        problem = finding("source_unavailable", commune=code, reason=e.message, value=backend.describe(source))
+        problem = finding(
+            "source_unavailable", commune=code, reason=e.message, value=backend.describe(source)
+        )
         record = SourceRecord(
             code, source, None, "unreadable", previous.last_read if previous else None, str(e)
         )
@@ -175,7 +177,9 @@ def _pull_one(
         findings = [held, *checked.findings]
         record = SourceRecord(code, source, fingerprint, "held", last_read)
         result.held.append(code)
-        log.warning("Xã %s: số dòng giảm từ %d xuống %d, giữ số liệu cũ", code, last_rows, checked.accepted)
+        log.warning(
+            "Xã %s: số dòng giảm từ %d xuống %d, giữ số liệu cũ", code, last_rows, checked.accepted
+        )
         change.sources[code] = record
         change.findings[code] = findings
         return _Commune(code, source, last_tables, findings, record)
@@ -188,21 +192,28 @@ def _pull_one(
         table = checked.tables.get(tab_key)
         if table is not None and len(table):
             change.first_seen.extend(
-                (code, h, str(p), iso) for h, p in zip(table["hamlet_code"], table[period], strict=True)
+                (code, h, str(p), iso)
+                for h, p in zip(table["hamlet_code"], table[period], strict=True)
             )
     return _Commune(code, source, checked.tables, checked.findings, record)
 
 
 def _summary_tabs(
-    communes: list[_Commune], registry: Registry, config: Config, store: StateStore,
-    change: StateChange, now: datetime,
+    communes: list[_Commune],
+    registry: Registry,
+    config: Config,
+    store: StateStore,
+    change: StateChange,
+    now: datetime,
 ) -> tuple[dict[str, OutputTab], list[Finding]]:
     layout = master_layout()
     tables = master_tables({c.code: c.tables for c in communes}, registry)
     months = expected_months(config.rules, tables["meetings"]["month"], now.date())
     seen = store.first_seen()
     if change.first_seen:
-        new = pd.DataFrame(change.first_seen, columns=["commune_code", "hamlet_code", "period", "seen"])
+        new = pd.DataFrame(
+            change.first_seen, columns=["commune_code", "hamlet_code", "period", "seen"]
+        )
         new["seen"] = pd.to_datetime(new["seen"], format="ISO8601")
         seen = pd.concat([seen, new]).drop_duplicates(["hamlet_code", "period"], keep="first")
     seen["seen"] = seen["seen"].map(lambda t: t.tz_convert(VIETNAM) if t.tzinfo else t)
@@ -257,8 +268,19 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         change = StateChange()
         communes = [
             _pull_one(
-                code, source, fingerprints.get(source), previous.get(code), backend, store,
-                registry, config, now, full, code in accept, result, change,
+                code,
+                source,
+                fingerprints.get(source),
+                previous.get(code),
+                backend,
+                store,
+                registry,
+                config,
+                now,
+                full,
+                code in accept,
+                result,
+                change,
             )
             for code, source in sources.items()
             if source

@@ -20,7 +20,6 @@ from .normalize import normalize_tab
 from .text import fold, strip_prefixes
 from .values import BadValue, parse_date, parse_integer, parse_text
 
-
 _LETTER_DIGIT = re.compile(r"([a-z])(\d)")
 
 

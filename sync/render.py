@@ -44,7 +44,9 @@ def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
     if "rating" in frame and tab.key == "ratings":
         labels = {r.code: r.label for r in vocab().ratings}
         frame["rating"] = frame["rating"].map(lambda c: labels.get(c, c))
-    columns = [frame[c.key] if c.key in frame else pd.Series([None] * len(frame)) for c in tab.columns]
+    columns = [
+        frame[c.key] if c.key in frame else pd.Series([None] * len(frame)) for c in tab.columns
+    ]
     rows = [[cell(v) for v in row] for row in zip(*columns, strict=True)] if len(frame) else []
     return OutputTab(tab.title, tab.specs(), rows)
 
@@ -84,23 +86,37 @@ def assignments_tab(commune: str, registry: Registry) -> OutputTab:
         for code in followers:
             c = cadres.loc[code] if code in cadres.index else None
             rows.append(
-                [h.code, h.name, "Huyện" if code else "", code or "",
-                 c["name"] if c is not None else "(chưa phân công)",
-                 c["position"] if c is not None else "", c["phone"] if c is not None else ""]
+                [
+                    h.code,
+                    h.name,
+                    "Huyện" if code else "",
+                    code or "",
+                    c["name"] if c is not None else "(chưa phân công)",
+                    c["position"] if c is not None else "",
+                    c["phone"] if c is not None else "",
+                ]
             )
     for code in a.loc[a["unit"] == commune, "cadre_code"]:
         c = cadres.loc[code] if code in cadres.index else None
         rows.append(
-            ["", registry.commune_name(commune), "Tỉnh", code,
-             c["name"] if c is not None else "", c["position"] if c is not None else "",
-             c["phone"] if c is not None else ""]
+            [
+                "",
+                registry.commune_name(commune),
+                "Tỉnh",
+                code,
+                c["name"] if c is not None else "",
+                c["position"] if c is not None else "",
+                c["phone"] if c is not None else "",
+            ]
         )
     return OutputTab(tab.title, tab.specs(), rows)
 
 
 def guide_tab() -> OutputTab:
     tab = commune_layout()["guide"]
-    return OutputTab(tab.title, tab.specs(), [[line] for line in commune_layout().extra["guide"]["lines"]])
+    return OutputTab(
+        tab.title, tab.specs(), [[line] for line in commune_layout().extra["guide"]["lines"]]
+    )
 
 
 def _jsonable(value: Any) -> Any:

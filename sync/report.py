@@ -37,7 +37,8 @@ def print_sync(result, out: TextIO) -> None:
         print(f"Xã {code}: không đọc được bảng tính, giữ số liệu lần trước.", file=out)
     for code in result.held:
         print(
-            f"Xã {code}: số dòng giảm mạnh, giữ số liệu cũ (chấp nhận: namcoso sync --accept {code}).",
+            f"Xã {code}: số dòng giảm mạnh, giữ số liệu cũ "
+            f"(chấp nhận: namcoso sync --accept {code}).",
             file=out,
         )
 

@@ -111,7 +111,9 @@ def tables_from_json(text: str) -> dict[str, pd.DataFrame]:
             if column.key not in frame:
                 continue
             if column.type == "date":
-                frame[column.key] = [date.fromisoformat(v) if v else None for v in frame[column.key]]
+                frame[column.key] = [
+                    date.fromisoformat(v) if v else None for v in frame[column.key]
+                ]
             elif column.type in ("count", "positive_count", "year", "amount"):
                 frame[column.key] = pd.array(frame[column.key].tolist(), dtype="Int64")
         out[key] = frame
@@ -210,8 +212,12 @@ class StateStore:
                 run = dict(change.run)
                 db.execute(
                     "INSERT INTO runs (started, mode, stats, changed) VALUES (?, ?, ?, ?)",
-                    (run.pop("started"), run.pop("mode"), json.dumps(run, ensure_ascii=False),
-                     int(run.get("changed", False))),
+                    (
+                        run.pop("started"),
+                        run.pop("mode"),
+                        json.dumps(run, ensure_ascii=False),
+                        int(run.get("changed", False)),
+                    ),
                 )
             db.execute("COMMIT")
         except BaseException:

@@ -129,9 +129,7 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
     ]
     out["warning"] = ["; ".join(p for p in row if p) for row in zip(*parts, strict=True)]
     out["year"] = out["year"].astype(int)
-    out["commune_name"] = out["commune_code"].map(
-        registry.communes.set_index("code")["name"]
-    )
+    out["commune_name"] = out["commune_code"].map(registry.communes.set_index("code")["name"])
     return _columns("meeting_stats", out.sort_values(["commune_code", "hamlet_code", "year"]))
 
 
@@ -181,7 +179,10 @@ def cadre_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules) -> pd.
     for row in registry.hamlets.itertuples(index=False):
         if row.code not in assigned_units:
             rows.append(
-                {"unit": f"{row.code} {row.name}", "warning": "Ấp/khu phố chưa có cán bộ huyện phụ trách"}
+                {
+                    "unit": f"{row.code} {row.name}",
+                    "warning": "Ấp/khu phố chưa có cán bộ huyện phụ trách",
+                }
             )
     for row in registry.communes.itertuples(index=False):
         if row.code not in assigned_units:
@@ -218,7 +219,9 @@ def support_stats(support: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Commune × year × field: number and total value, then district rows."""
     if support.empty:
         return _columns("support_stats", pd.DataFrame())
-    s = support.assign(year=support["date"].map(lambda d: d.year), amount=support["amount"].astype(float))
+    s = support.assign(
+        year=support["date"].map(lambda d: d.year), amount=support["amount"].astype(float)
+    )
     out = s.groupby(["commune_code", "year", "field"], as_index=False).agg(
         count=("amount", "size"), total=("amount", "sum")
     )
@@ -284,7 +287,9 @@ def progress(
         grid["reported"] == 0, "", np.where(np.array(on_time), "Có", "Không")
     )
     overrides = {"unreadable": STATUS_UNREADABLE, "held": STATUS_STALE}
-    state_status = grid["commune_code"].map(lambda c: overrides.get(states.get(c, CommuneState()).status))
+    state_status = grid["commune_code"].map(
+        lambda c: overrides.get(states.get(c, CommuneState()).status)
+    )
     grid["status"] = np.where(state_status.notna(), state_status, status)
     grid["last_read"] = grid["commune_code"].map(
         lambda c: _when(states.get(c, CommuneState()).last_read)

@@ -48,6 +48,11 @@ def _shown(value: Any) -> str:
     return parse_text(value)
 
 
+def _shown_param(value: Any) -> str:
+    """A message parameter: text as given (spacing kept), anything else as shown."""
+    return value if isinstance(value, str) else _shown(value)
+
+
 class _TabCheck:
     """Collects the findings and rejected rows of one tab."""
 
@@ -63,7 +68,7 @@ class _TabCheck:
         raw_values = self.frame[key].to_numpy() if key in self.frame else None
         for pos in np.flatnonzero(positions) if isinstance(positions, np.ndarray) else positions:
             extra = {
-                k: _shown(v[pos] if isinstance(v, np.ndarray | list) else v)
+                k: _shown_param(v[pos] if isinstance(v, np.ndarray | list) else v)
                 for k, v in fields.items()
             }
             value = extra.pop("value", _shown(raw_values[pos]) if raw_values is not None else "")
@@ -162,8 +167,14 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
         months = parsed["month"]
         future = (months.notna() & (months.astype(str) > this_month)).to_numpy()
         header = tab.column("month").header
-        check.add("future_period", "month", future, column=header, today=today.strftime("%d/%m/%Y"),
-                  period=months.to_numpy())
+        check.add(
+            "future_period",
+            "month",
+            future,
+            column=header,
+            today=today.strftime("%d/%m/%Y"),
+            period=months.map(lambda m: f"{m[5:]}/{m[:4]}" if m else "").to_numpy(),
+        )
         dates = parsed["meeting_date"]
         date_month = dates.map(lambda d: f"{d.year:04d}-{d.month:02d}" if d else None)
         outside = (dates.notna() & months.notna() & (date_month != months)).to_numpy()
@@ -176,9 +187,11 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
         )
         members, present = parsed["members"], parsed["present"]
         met = dates.notna().to_numpy()
-        missing_present = met & present.isna().to_numpy() & check.frame["present"].map(
-            lambda v: _shown(v) == ""
-        ).to_numpy(dtype=bool)
+        missing_present = (
+            met
+            & present.isna().to_numpy()
+            & check.frame["present"].map(lambda v: _shown(v) == "").to_numpy(dtype=bool)
+        )
         check.add(
             "missing_value",
             "present",
@@ -188,21 +201,42 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
         )
         parsed["present"] = present.where(present.notna() | met, 0)
         over = (present > members).to_numpy(dtype=bool, na_value=False)
-        check.add("present_over_total", "present", over, present=present.to_numpy(),
-                  members=members.to_numpy())
+        check.add(
+            "present_over_total",
+            "present",
+            over,
+            present=present.to_numpy(),
+            members=members.to_numpy(),
+        )
     elif tab.key == "ratings":
         years = pd.to_numeric(parsed["year"], errors="coerce")
         future = (years > today.year).to_numpy(dtype=bool, na_value=False)
-        check.add("future_period", "year", future, column=tab.column("year").header,
-                  today=today.strftime("%d/%m/%Y"), period=years.to_numpy())
+        check.add(
+            "future_period",
+            "year",
+            future,
+            column=tab.column("year").header,
+            today=today.strftime("%d/%m/%Y"),
+            period=years.to_numpy(),
+        )
     elif tab.key == "support":
         dates = parsed["date"]
         future = (dates.notna() & dates.map(lambda d: bool(d and d > today))).to_numpy(dtype=bool)
-        check.add("future_period", "date", future, column=tab.column("date").header,
-                  today=today.strftime("%d/%m/%Y"), period=dates.map(_shown).to_numpy())
+        check.add(
+            "future_period",
+            "date",
+            future,
+            column=tab.column("date").header,
+            today=today.strftime("%d/%m/%Y"),
+            period=dates.map(_shown).to_numpy(),
+        )
         amounts = pd.to_numeric(parsed["amount"], errors="coerce")
-        check.add("negative_count", "amount", (amounts < 0).to_numpy(dtype=bool, na_value=False),
-                  column=tab.column("amount").header)
+        check.add(
+            "negative_count",
+            "amount",
+            (amounts < 0).to_numpy(dtype=bool, na_value=False),
+            column=tab.column("amount").header,
+        )
 
 
 def _period_label(tab_key: str, period: Any) -> str:
@@ -232,8 +266,16 @@ def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str])
         targets = group.index[:1] if same else group.index
         for idx in targets:
             pos = positions[accepted.at[idx, "_row"]]
-            check.add(code, "hamlet", [pos], reject=not same, hamlet=hamlet, period=label,
-                      rows=rows, count=len(group))
+            check.add(
+                code,
+                "hamlet",
+                [pos],
+                reject=not same,
+                hamlet=hamlet,
+                period=label,
+                rows=rows,
+                count=len(group),
+            )
         drop.extend(group.index[1:] if same else group.index)
     return accepted.drop(index=drop)
 

@@ -49,7 +49,7 @@ def validate_file(
         source = path.name
     else:
         if config is None or config.backend != "google":
-            raise ConfigError("Kiểm tra bảng tính Google cần namcoso.toml với backend = \"google\"")
+            raise ConfigError('Kiểm tra bảng tính Google cần namcoso.toml với backend = "google"')
         from .pipeline import make_backend
 
         grids = make_backend(config).read_commune(target)

@@ -56,7 +56,7 @@ def _number(value: Any) -> float | None:
 
 
 def serial_to_date(serial: float) -> date:
-    return EPOCH + timedelta(days=int(math.floor(serial)))
+    return EPOCH + timedelta(days=math.floor(serial))
 
 
 def _checked_date(year: int, month: int, day: int) -> date:
@@ -225,7 +225,7 @@ def parse_amount(value: Any) -> int:
             raise amount_error from None
     if not math.isfinite(number) or abs(number) > 1e15:
         raise amount_error
-    return round(number)
+    return math.floor(number + 0.5)  # half up, as accountants round
 
 
 def parse_yesno(value: Any) -> bool:

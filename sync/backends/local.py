@@ -165,7 +165,9 @@ class LocalBackend:
             self._master_fingerprint = file_fingerprint(self.master)
             wb = openpyxl.load_workbook(self.master, read_only=True, data_only=True)
         except READ_ERRORS as e:
-            raise MasterUnavailable(f"Không đọc được tệp master {self.master}", detail=str(e)) from e
+            raise MasterUnavailable(
+                f"Không đọc được tệp master {self.master}", detail=str(e)
+            ) from e
         try:
             wanted = set(self.registry_titles) or set(wb.sheetnames)
             return {
@@ -214,7 +216,9 @@ class LocalBackend:
         try:
             wb = openpyxl.load_workbook(self.master)
         except READ_ERRORS as e:
-            raise MasterUnavailable(f"Không đọc được tệp master {self.master}", detail=str(e)) from e
+            raise MasterUnavailable(
+                f"Không đọc được tệp master {self.master}", detail=str(e)
+            ) from e
         replace_tabs(wb, tabs)
         if self.decorate:
             self.decorate(wb, tabs)

@@ -1,0 +1,92 @@
+"""Normalize: header detection, drifting headers, blank and totals rows, NFD text."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sync.layout import commune_layout
+from sync.normalize import normalize_commune, normalize_tab
+
+MEETINGS = commune_layout()["meetings"]
+TEMPLATE_HEADER = [c.header for c in MEETINGS.columns]
+
+
+def test_header_below_a_title_and_blank_rows_is_found():
+    grid = [
+        ["BÁO CÁO SINH HOẠT CHI BỘ NĂM 2018", None],
+        [None],
+        [],
+        TEMPLATE_HEADER,
+        ["Ấp An Thạnh", "03/2018", "05/03/2018", 20, 18, "x", "x", ""],
+    ]
+    raw = normalize_tab({MEETINGS.title: grid}, MEETINGS, "29110")
+    assert raw.ok
+    assert raw.frame["_row"].tolist() == [5]
+    assert raw.frame["hamlet"].tolist() == ["Ấp An Thạnh"]
+    assert raw.cell("present", 5) == "E5"
+
+
+def test_renamed_reordered_and_extra_columns_are_mapped_by_alias():
+    header = ["STT", "Số ĐV\ndự", "Tên ấp", "Tháng", "Ngày SH", "Tổng số ĐV", "CB phụ trách dự",
+              "Người lập", "Chi ủy họp trước"]  # fmt: skip
+    grid = [header, [1, 18, "An Thạnh", "3/2018", "5/3/2018", 20, "x", "Lan", ""]]
+    raw = normalize_tab({MEETINGS.title: grid}, MEETINGS, "29110")
+    assert raw.ok
+    row = raw.frame.iloc[0]
+    assert (row["hamlet"], row["present"], row["members"]) == ("An Thạnh", 18, 20)
+    assert raw.letters["present"] == "B" and raw.letters["hamlet"] == "C"
+    unmapped = [f for f in raw.findings if f.code == "unmapped_columns"]
+    assert len(unmapped) == 1 and "Người lập" in unmapped[0].message
+    assert "STT" not in unmapped[0].message
+
+
+def test_header_split_over_two_rows_is_joined():
+    grid = [
+        ["Ấp/Khu phố", "Tháng", "Ngày sinh hoạt", "Số đảng viên", None, "Cán bộ phụ trách dự"],
+        [None, None, None, "Tổng số", "Dự", None],
+        ["Ấp An Thạnh", "03/2018", "05/03/2018", 20, 18, "x"],
+    ]
+    raw = normalize_tab({MEETINGS.title: grid}, MEETINGS, "29110")
+    assert raw.ok, raw.findings
+    assert raw.frame.iloc[0]["members"] == 20 and raw.frame.iloc[0]["present"] == 18
+    assert raw.frame["_row"].tolist() == [3]
+
+
+def test_blank_totals_and_repeated_header_rows_are_skipped():
+    grid = [
+        TEMPLATE_HEADER,
+        ["Ấp An Thạnh", "03/2018", "05/03/2018", 20, 18, "x", "x", ""],
+        [None, None, None, None, None, None, None, None],
+        ["", "  ", None],
+        TEMPLATE_HEADER,
+        ["Khu phố 1", "03/2018", "06/03/2018", 30, 27, "", "x", ""],
+        ["Tổng cộng", None, None, 50, 45],
+    ]
+    raw = normalize_tab({MEETINGS.title: grid}, MEETINGS, "29110")
+    assert raw.frame["_row"].tolist() == [2, 6]
+
+
+def test_tab_title_and_text_in_decomposed_unicode_are_read_as_nfc():
+    nfd = unicodedata.normalize("NFD", "Ấp An Thạnh")
+    title = unicodedata.normalize("NFD", MEETINGS.title).upper()
+    header = [unicodedata.normalize("NFD", h) for h in TEMPLATE_HEADER]
+    raws = normalize_commune({title: [header, [nfd, "03/2018", "05/03/2018", 20, 18, "x"]]})
+    meetings = raws["meetings"]
+    assert meetings.ok
+    assert meetings.frame.iloc[0]["hamlet"] == "Ấp An Thạnh"
+    assert unicodedata.is_normalized("NFC", meetings.frame.iloc[0]["hamlet"])
+
+
+def test_missing_required_column_rejects_the_tab_listing_found_and_expected():
+    grid = [["Tên ấp", "Tháng", "Ghi chú"], ["Ấp An Thạnh", "03/2018", ""]]
+    raw = normalize_tab({MEETINGS.title: grid}, MEETINGS, "29110")
+    assert not raw.ok and raw.frame.empty
+    (f,) = [f for f in raw.findings if f.code == "missing_columns"]
+    assert f.severity == "Lỗi"
+    assert "Tổng số đảng viên" in f.message and "Tên ấp, Tháng, Ghi chú" in f.message
+
+
+def test_missing_tab_is_a_warning_not_a_failure():
+    raws = normalize_commune({"Trang khác": [["a"]]}, "29110")
+    assert all(not r.ok for r in raws.values())
+    assert {f.code for r in raws.values() for f in r.findings} == {"missing_tab"}

@@ -1,0 +1,120 @@
+"""The whole flow on the local backend, on tmp_path."""
+
+from __future__ import annotations
+
+import zipfile
+
+import openpyxl
+import pytest
+from conftest import NOW, commune_grids
+
+from sync.backends.local import cell_values, read_workbook, write_workbook
+from sync.layout import commune_layout, master_layout
+from sync.pipeline import run_sync
+
+M = master_layout()
+C = commune_layout()
+
+
+def test_full_sync_writes_every_sync_owned_tab_and_commune_feedback(small_project):
+    result = run_sync(small_project, now=NOW)
+    master = read_workbook(small_project.master)
+    for tab in M.by_role("output"):
+        assert tab.title in master, tab.title
+        assert master[tab.title][0][: len(tab.columns)] == [c.header for c in tab.columns]
+    th = cell_values(master[M["meetings"].title])
+    assert len(th) == 1 + 36  # three hamlets × twelve months
+    stats = {r[1]: r for r in cell_values(master[M["rating_stats"].title])[1:]}
+    assert stats["Toàn huyện"][2:9] == [2018, 0, 3, 0, 0, 0, 3]
+    assert result.rows_accepted == 36 + 3 + 2 + 3
+    for code in ("29110", "29113"):
+        commune = read_workbook(small_project.communes_dir / f"{code}.xlsx")
+        assert C["feedback"].title in commune and C["assignments"].title in commune
+        feedback = cell_values(commune[C["feedback"].title])
+        assert feedback[1][4].startswith("Không có lỗi")
+
+
+def test_district_tabs_come_through_untouched_with_staff_additions(small_project):
+    wb = openpyxl.load_workbook(small_project.master)
+    ws = wb[M["hamlets"].title]
+    ws["H1"] = "Ghi chú của Văn phòng"
+    ws["H2"] = "kiểm tra lại số hộ"
+    ws["C2"].comment = openpyxl.comments.Comment("Đổi tên năm 2019", "VP")
+    wb.save(small_project.master)
+    before = read_workbook(small_project.master)
+    run_sync(small_project, now=NOW)
+    after = read_workbook(small_project.master)
+    for tab in M.by_role("registry"):
+        assert after[tab.title] == before[tab.title]
+    assert openpyxl.load_workbook(small_project.master)[M["hamlets"].title]["C2"].comment.text == (
+        "Đổi tên năm 2019"
+    )
+
+
+def test_values_from_communes_are_never_written_as_formulas(small_project):
+    grids = commune_grids(["Khu phố 1", "Ấp An Thạnh"])
+    grids[C["meetings"].title][1][7] = '=IMPORTXML("http://evil.example","//a")'
+    grids[C["meetings"].title][2][7] = "+1+1"
+    write_workbook(small_project.communes_dir / "29110.xlsx", grids)
+    result = run_sync(small_project, now=NOW)
+    assert {f.code for f in result.findings} == {"formula_text"}
+    with zipfile.ZipFile(small_project.master) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert not any("<f>" in z.read(n).decode() for n in sheets)
+    notes = [r[12] for r in cell_values(read_workbook(small_project.master)[M["meetings"].title])]
+    assert '=IMPORTXML("http://evil.example","//a")' in notes
+    with zipfile.ZipFile(small_project.communes_dir / "29110.xlsx") as z:
+        assert not any("<f>" in z.read(n).decode() for n in z.namelist() if "worksheets" in n)
+
+
+def test_second_run_with_nothing_changed_writes_nothing(small_project):
+    run_sync(small_project, now=NOW)
+    files = [small_project.master, *sorted(small_project.communes_dir.glob("*.xlsx"))]
+    before = [(p.read_bytes(), p.stat().st_mtime_ns) for p in files]
+    result = run_sync(small_project, now=NOW)
+    assert not result.changed and result.communes_read == 0 and result.communes_skipped == 2
+    assert [(p.read_bytes(), p.stat().st_mtime_ns) for p in files] == before
+
+
+def test_one_changed_commune_is_the_only_one_read(small_project):
+    run_sync(small_project, now=NOW)
+    grids = commune_grids(["Ấp Tân Hòa"])
+    grids[C["ratings"].title][1][2] = "Xuất sắc"
+    write_workbook(small_project.communes_dir / "29113.xlsx", grids)
+    result = run_sync(small_project, now=NOW)
+    assert (result.communes_read, result.communes_skipped) == (1, 1)
+    stats = {
+        r[1]: r for r in cell_values(read_workbook(small_project.master)[M["rating_stats"].title])
+    }
+    assert stats["Toàn huyện"][3:5] == [1, 2]
+
+
+def test_findings_reach_the_master_and_the_commune_sheet(small_project):
+    grids = commune_grids(["Khu phố 1", "Ấp An Thạnh"])
+    grids[C["meetings"].title].append(["Ấp An Thanh x", "03/2018", "05/03/2018", 20, 18, "x"])
+    write_workbook(small_project.communes_dir / "29110.xlsx", grids)
+    run_sync(small_project, now=NOW)
+    master_rows = cell_values(read_workbook(small_project.master)[M["findings"].title])
+    assert master_rows[1][:5] == ["29110", "Thị trấn Ba Tri", "Lỗi", "Sinh hoạt chi bộ", "A26"]
+    feedback = cell_values(
+        read_workbook(small_project.communes_dir / "29110.xlsx")[C["feedback"].title]
+    )
+    assert feedback[1][:4] == ["Lỗi", "Sinh hoạt chi bộ", "A26", "Ấp An Thanh x"]
+    assert "Ấp An Thạnh" in feedback[1][4]
+
+
+def test_dry_run_writes_nothing(small_project):
+    before = small_project.master.read_bytes()
+    result = run_sync(small_project, now=NOW, dry_run=True)
+    assert result.master_tabs_written and small_project.master.read_bytes() == before
+
+
+def test_open_master_in_excel_is_not_replaced(small_project):
+    from sync.errors import MasterBusy
+
+    lock = small_project.master.with_name("~$master.xlsx")
+    lock.write_bytes(b"")
+    before = small_project.master.read_bytes()
+    with pytest.raises(MasterBusy, match="đang được mở"):
+        run_sync(small_project, now=NOW)
+    assert small_project.master.read_bytes() == before
