@@ -22,8 +22,11 @@ def _config(args: argparse.Namespace):
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
+    from .report import print_demo
 
-    run_demo(Path(args.dir), scale=args.scale, out=sys.stdout)
+    root = Path(args.dir)
+    result = run_demo(root, scale=args.scale, out=sys.stdout)
+    print_demo(result, root, sys.stdout)
     return 0
 
 

@@ -96,3 +96,25 @@ def print_status(config: Config, out: TextIO) -> None:
             print(f"  {code}  dữ liệu đọc lúc {when:<17} {status}{detail}", file=out)
     finally:
         store.close()
+
+
+def print_demo(result, root, out: TextIO) -> None:
+    """After ``namcoso demo``: the district's ratings per year, findings, where to look."""
+    from .layout import master_layout
+
+    tab = result.tabs.get("rating_stats")
+    headers = [c.header for c in master_layout()["rating_stats"].columns]
+    print("", file=out)
+    for row in tab.rows if tab else []:
+        if row[1] == "Toàn huyện":
+            counts = " · ".join(str(v) for v in row[3:9])
+            print(f"Xếp loại chi bộ năm {row[2]}, toàn huyện: {counts}", file=out)
+    print(f"  ({' · '.join(headers[3:9])})", file=out)
+    errors = sum(f.severity == ERROR for f in result.findings)
+    print(
+        f"{len(result.findings)} phát hiện ({errors} lỗi) trong trang 'Lỗi dữ liệu' "
+        "và trang 'Kiểm tra dữ liệu' của từng xã.",
+        file=out,
+    )
+    print(f"Bảng tổng hợp: {(root / 'master.xlsx').resolve()}", file=out)
+    print(f"Bảng tính các xã: {(root / 'communes').resolve()}", file=out)
