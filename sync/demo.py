@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 import math
 import random
-import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
@@ -29,7 +27,7 @@ from . import names as N
 from .backends.base import Grid
 from .backends.local import write_workbook
 from .findings import column_letter
-from .layout import MAPPINGS_DIR, Tab, commune_layout, master_layout, vocab
+from .layout import Tab, commune_layout, master_layout, vocab
 from .text import fold, strip_prefixes
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -52,34 +50,6 @@ communes_dir = "communes"
 [rules]
 period_start = "{year}-01"
 """
-# How each commune's sheet drifts from the template, by position in the district list
-# (province: position modulo 24).
-STYLES: list[dict[str, Any]] = [
-    {"ratings_2017": True},
-    {"title": 2, "month": "T", "date": "dmy_short", "ratings_2017": True},
-    {"aliases": "A", "month": "Thang", "date": "datetime", "ratings_2017": True},
-    {"reorder": True, "text_numbers": True, "month": "iso", "date": "dot"},
-    {"stt": True, "month": "datetime", "date": "iso"},
-    {"blank_rows": True, "missing_months": (12,), "month": "serial", "date": "serial"},
-    {"totals": True, "month": "words", "date": "words", "ratings": "labels"},
-    {"title": 2, "month": "m/yyyy", "date": "dash"},
-    {"aliases": "B", "yes": ("X",), "no": ("k",), "ratings": "codes"},
-    {"reorder": True, "month": "mixed", "date": "mixed"},
-    {"stt": True, "extra": True, "yes": ("✓",)},
-    {"blank_rows": True, "missing_months": (7, 8), "yes": ("v",), "no": ("không",)},
-    {"totals": True, "yes": (1,), "no": (0,), "ratings": "short"},
-    {"title": 3, "blank_rows": True, "yes": ("có",), "no": ("khong",)},
-    {"aliases": "C", "yes": ("co",), "no": ("no",), "ratings": "lower"},
-    {"text": "nfd", "yes": ("c",)},
-    {"text": "old_tone", "yes": ("yes",), "no": ("false",)},
-    {"text_numbers": True, "yes": (True,), "no": (False,)},
-    {"missing_months": (10, 11, 12), "yes": ("true",), "no": ("0",)},
-    {"title": 3, "aliases": "A"},
-    {"ratings": "ascii"},
-    {"ratings": "ascii", "yes": ("1",)},
-    {"month": "T", "date": "dmy_short"},
-    {"stt": True, "totals": True},
-]
 # Planted problems, by position in the district list. Province keeps fewer of them.
 PLANTS = {
     0: ("bad_amount",), 1: ("formula_eq",), 2: ("formula_plus",), 3: ("unknown_hamlet",),
@@ -92,12 +62,6 @@ PLANTS = {
 }  # fmt: skip
 PROVINCE_PLANTS = {"unknown_hamlet", "foreign_hamlet", "bad_date", "present_over_total",
                    "formula_eq", "duplicate_identical", "bad_amount", "missing_tab"}  # fmt: skip
-FORMULAS = {
-    "formula_eq": '=HYPERLINK("http://x","y")',
-    "formula_plus": "+ Triển khai Nghị quyết",
-    "formula_minus": "- Vắng 2 đồng chí có lý do",
-    "formula_at": "@Tổ 3 báo cáo miệng",
-}
 
 
 class Raw:
@@ -251,48 +215,6 @@ def _master(communes: list[Commune], cadres: list[Cadre], scale: str) -> dict[st
             for key, rows in grids.items()}  # fmt: skip
 
 
-@cache
-def _vocab_raw() -> dict:
-    with (MAPPINGS_DIR / "vocab.toml").open("rb") as f:
-        return tomllib.load(f)
-
-
-@cache
-def _rating_forms() -> dict[str, dict[str, tuple[str, ...]]]:
-    """Ways communes write each rating, by habit, all accepted by mappings/vocab.toml."""
-    raw = {r["code"]: r["forms"] for r in _vocab_raw()["ratings"]}
-    out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for r in vocab().ratings:
-        ascii_label = N.without_diacritics(r.label)
-        short = tuple(x for x in raw[r.code] if not x.isupper() or x == r.code)
-        out[r.code] = {
-            "labels": (r.label,), "codes": (r.code,), "short": short[:3],
-            "lower": (r.label.lower(), short[0].lower()), "ascii": (r.code, ascii_label),
-            "mixed": (r.label, r.code, *short, r.label.lower(), ascii_label, r.label.upper()),
-        }  # fmt: skip
-    return out
-
-
-def _text_transform(code: str, style: dict) -> Any:
-    encoding = LEGACY_COMMUNES.get(code)
-    encode = _legacy_encoder() if encoding else None
-    if encode:
-        return lambda s: encode(s, encoding)
-    if style.get("text") == "nfd":
-        return lambda s: unicodedata.normalize("NFD", s)
-    if style.get("text") == "old_tone":
-        return N.old_tone
-    return None
-
-
-def _legacy_encoder():
-    try:
-        from .legacy import encode_legacy
-    except ImportError:
-        return None
-    return encode_legacy
-
-
 # -- the commune sheets ---------------------------------------------------------------------
 class _Sheet:
     """Writes one commune's records as grids in that commune's habits, noting planted cells."""
@@ -300,8 +222,8 @@ class _Sheet:
     def __init__(self, c: Commune, style: dict, planted: list[dict]) -> None:
         self.c, self.style, self.planted = c, style, planted
         self.rng = random.Random(f"{SEED}:{c.code}:cells")
-        self.transform = _text_transform(c.code, style)
-        self.legacy = c.code in LEGACY_COMMUNES and _legacy_encoder() is not None
+        self.transform = N.text_transform(LEGACY_COMMUNES.get(c.code), style)
+        self.legacy = c.code in LEGACY_COMMUNES and N.legacy_encoder() is not None
         self.rows = 0
 
     def plant(self, tab: str, cell: str | None, code: str, value: Any, what: str) -> None:
@@ -418,7 +340,7 @@ def _meetings(c: Commune, style: dict, rng: random.Random) -> list[dict]:
 
 
 def _ratings(c: Commune, style: dict, rng: random.Random) -> list[dict]:
-    forms, habit = _rating_forms(), style.get("ratings", "mixed")
+    forms, habit = N.rating_forms(), style.get("ratings", "mixed")
     records = []
     if style.get("ratings_2017"):
         for h in c.hamlets:
@@ -434,7 +356,7 @@ def _ratings(c: Commune, style: dict, rng: random.Random) -> list[dict]:
 
 
 def _support(c: Commune, cadres: list[Cadre], rng: random.Random, n: int) -> list[dict]:
-    fields = [(f["label"], f["forms"]) for f in _vocab_raw()["fields"]]
+    fields = [(f["label"], f["forms"]) for f in N.vocab_raw()["fields"]]
     provincial = [k.name for k in cadres if c.code in k.units and k.level == "Tỉnh"]
     records = []
     for _ in range(n):
@@ -537,9 +459,9 @@ def _apply_plants(c, plants, tabs, communes, rng) -> tuple[str, ...]:
         elif kind == "duplicate_identical":
             rec = _mark(pick(), "hamlet", kind, "dòng chép lặp y hệt (giữ một)")
             meet.insert(meet.index(rec) + 1, {"_copy": rec})
-        elif kind in FORMULAS:
+        elif kind in N.FORMULAS:
             rec = pick()
-            rec["note"] = Raw(FORMULAS[kind])
+            rec["note"] = Raw(N.FORMULAS[kind])
             _mark(rec, "note", "formula_text", kind)
         elif kind == "unknown_rating":
             rec = {"hamlet": h0, "year": YEAR - 1, "rating": Raw("Khá")}
@@ -580,10 +502,10 @@ def _project(scale: str) -> Project:
     planted: list[dict] = []
     sheets = {}
     for c in communes:
-        plants = PLANTS.get(c.index, ()) if c.index < len(STYLES) else ()
+        plants = PLANTS.get(c.index, ()) if c.index < len(N.STYLES) else ()
         if scale == "province":
             plants = tuple(p for p in plants if p in PROVINCE_PLANTS)
-        style = STYLES[c.index % len(STYLES)]
+        style = N.STYLES[c.index % len(N.STYLES)]
         sheets[c.code] = _commune_sheets(c, communes, cadres, style, plants, planted, scale)
     name = "Huyện ủy Ba Tri" if scale == "district" else "Tỉnh ủy Bến Tre"
     return Project(name, _master(communes, cadres, scale), sheets, planted, ratings)

@@ -10,8 +10,14 @@ name stays distinct once folded.
 from __future__ import annotations
 
 import random
+import tomllib
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from .layout import MAPPINGS_DIR, vocab
 
 SURNAMES = (
     # (surname, weight): roughly the frequencies of the Mekong delta.
@@ -216,7 +222,7 @@ def amount_cell(amount: int, form: str):
 
 
 def without_diacritics(text: str) -> str:
-    """ "Hoàn thành tốt" → "Hoan thanh tot" (case kept)."""
+    """Text without diacritics, case kept: "Hoàn thành tốt" → "Hoan thanh tot"."""
     decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -226,6 +232,92 @@ def old_tone(text: str) -> str:
     for new, former in OLD_TONES.items():
         text = text.replace(new, former)
     return text
+
+
+# -- habits of the commune sheets ----------------------------------------------------------
+# How each commune's sheet drifts from the template, by position in the district list
+# (province: position modulo 24). Keys: title (rows above the header), aliases (a set of
+# HEADER_ALIASES), reorder, stt, extra (EXTRA_HEADERS), blank_rows, totals, text (nfd,
+# old_tone), text_numbers, missing_months (never reported), month/date (main form, or
+# "mixed": every form in turn), yes/no (forms; no "no" = blank), ratings (a habit of
+# rating_forms). Positions 20 and 21 are the legacy-encoded communes: their ratings are
+# ASCII forms, which no encoding changes.
+STYLES: list[dict[str, Any]] = [
+    {"ratings_2017": True},
+    {"title": 2, "month": "T", "date": "dmy_short", "ratings_2017": True},
+    {"aliases": "A", "month": "Thang", "date": "datetime", "ratings_2017": True},
+    {"reorder": True, "text_numbers": True, "month": "iso", "date": "dot"},
+    {"stt": True, "month": "datetime", "date": "iso"},
+    {"blank_rows": True, "missing_months": (12,), "month": "serial", "date": "serial"},
+    {"totals": True, "month": "words", "date": "words", "ratings": "labels"},
+    {"title": 2, "month": "m/yyyy", "date": "dash"},
+    {"aliases": "B", "yes": ("X",), "no": ("k",), "ratings": "codes"},
+    {"reorder": True, "month": "mixed", "date": "mixed"},
+    {"stt": True, "extra": True, "yes": ("✓",)},
+    {"blank_rows": True, "missing_months": (7, 8), "yes": ("v",), "no": ("không",)},
+    {"totals": True, "yes": (1,), "no": (0,), "ratings": "short"},
+    {"title": 3, "blank_rows": True, "yes": ("có",), "no": ("khong",)},
+    {"aliases": "C", "yes": ("co",), "no": ("no",), "ratings": "lower"},
+    {"text": "nfd", "yes": ("c",)},
+    {"text": "old_tone", "yes": ("yes",), "no": ("false",)},
+    {"text_numbers": True, "yes": (True,), "no": (False,)},
+    {"missing_months": (10, 11, 12), "yes": ("true",), "no": ("0",)},
+    {"title": 3, "aliases": "A"},
+    {"ratings": "ascii"},
+    {"ratings": "ascii", "yes": ("1",)},
+    {"month": "T", "date": "dmy_short"},
+    {"stt": True, "totals": True},
+]
+FORMULAS = {
+    "formula_eq": '=HYPERLINK("http://x","y")',
+    "formula_plus": "+ Triển khai Nghị quyết",
+    "formula_minus": "- Vắng 2 đồng chí có lý do",
+    "formula_at": "@Tổ 3 báo cáo miệng",
+}
+
+
+@cache
+def vocab_raw() -> dict:
+    """mappings/vocab.toml as written (the forms, before folding)."""
+    with (MAPPINGS_DIR / "vocab.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+@cache
+def rating_forms() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Ways communes write each rating, by habit, all accepted by mappings/vocab.toml."""
+    raw = {r["code"]: r["forms"] for r in vocab_raw()["ratings"]}
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for r in vocab().ratings:
+        ascii_label = without_diacritics(r.label)
+        short = tuple(x for x in raw[r.code] if not x.isupper() or x == r.code)
+        out[r.code] = {
+            "labels": (r.label,), "codes": (r.code,), "short": short[:3],
+            "lower": (r.label.lower(), short[0].lower()), "ascii": (r.code, ascii_label),
+            "mixed": (r.label, r.code, *short, r.label.lower(), ascii_label, r.label.upper()),
+        }  # fmt: skip
+    return out
+
+
+def text_transform(encoding: str | None, style: dict) -> Callable[[str], str] | None:
+    """How a commune's typed text is written: a legacy encoding, NFD, old tones, or as is."""
+    encode = legacy_encoder() if encoding else None
+    if encode:
+        return lambda s: encode(s, encoding)
+    if style.get("text") == "nfd":
+        return lambda s: unicodedata.normalize("NFD", s)
+    if style.get("text") == "old_tone":
+        return old_tone
+    return None
+
+
+def legacy_encoder():
+    """``sync.legacy.encode_legacy``, or None while that module does not provide it."""
+    try:
+        from .legacy import encode_legacy
+    except ImportError:
+        return None
+    return encode_legacy
 
 
 # -- generated names -------------------------------------------------------------------------

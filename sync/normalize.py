@@ -159,10 +159,13 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
 
 
 def _is_totals_row(row: list[Any]) -> bool:
-    starts = vocab().total_starts
-    texts = [v for v in row if isinstance(v, str) and v.strip()][:2]
-    return any(fold(t) in starts or fold(t).split(" ")[0] in starts for t in texts[:1]) or any(
-        fold(t).startswith(("tong cong", "tong so ")) and len(fold(t)) < 30 for t in texts
+    """A totals or sub-totals row: its first text says so ("Tổng cộng", "Cộng", "Toàn xã")."""
+    first = next((v for v in row if isinstance(v, str) and v.strip()), None)
+    if first is None:
+        return False
+    folded = fold(first)
+    return any(folded == s or folded.startswith(s + " ") for s in vocab().total_starts) and (
+        len(folded.split()) <= 4
     )
 
 

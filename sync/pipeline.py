@@ -18,6 +18,7 @@ import pandas as pd
 from .backends.base import Backend, OutputTab
 from .config import Config
 from .errors import SourceUnavailable
+from .faults import crash_point
 from .findings import ERROR, Finding, finding
 from .layout import master_layout
 from .lock import run_lock
@@ -29,6 +30,7 @@ from .state import SourceRecord, StateChange, StateStore
 from .summarize import (
     CommuneState,
     cadre_stats,
+    due_date,
     expected_months,
     household_stats,
     meeting_stats,
@@ -225,7 +227,12 @@ def _summary_tabs(
         "support": tables["support"],
         "households": tables["households"],
         "rating_stats": rating_stats(tables["ratings"], registry),
-        "meeting_stats": meeting_stats(tables["meetings"], registry, config.rules, months),
+        "meeting_stats": meeting_stats(
+            tables["meetings"],
+            registry,
+            config.rules,
+            [m for m in months if due_date(m, config.rules) < now.date()],
+        ),
         "cadre_stats": cadre_stats(tables["meetings"], registry, config.rules),
         "household_stats": household_stats(tables["households"], registry),
         "support_stats": support_stats(tables["support"], registry),
@@ -285,6 +292,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             for code, source in sources.items()
             if source
         ]
+        crash_point("after_read")
         result.rows_accepted = sum(sum(len(t) for t in c.tables.values()) for c in communes)
         tabs, findings = _summary_tabs(communes, registry, config, store, change, now)
         result.findings = findings
@@ -308,7 +316,9 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         if changed:
             result.seconds = time.monotonic() - clock
             runs_tab = _runs_tab(store, result)
+            crash_point("before_master_write")
             backend.write_master([*changed, runs_tab])
+            crash_point("after_master_write")
             result.master_tabs_written = [t.title for t in changed] + [runs_tab.title]
         written_sources = []
         for code, (source, own, digest) in feedback.items():
@@ -318,6 +328,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
                 log.warning("Xã %s: không ghi được phản hồi: %s", code, e)
                 continue
             change.outputs[f"commune:{code}"] = digest
+            crash_point("after_commune_write")
             result.communes_written.append(code)
             written_sources.append(source)
         if written_sources:

@@ -85,7 +85,10 @@ def due_date(month: str, rules: Rules) -> date:
 
 
 def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, months: list[str]):
-    """Hamlet × year: months reported, meetings held, attendance, flags."""
+    """Hamlet × year: months reported, meetings held, attendance, flags.
+
+    ``months`` are the months whose report is due: a missing one counts as missing.
+    """
     hamlets = registry.hamlets[["code", "commune_code", "name"]].rename(
         columns={"code": "hamlet_code", "name": "hamlet_name"}
     )

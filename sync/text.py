@@ -33,18 +33,13 @@ def fold(text: str) -> str:
 
 
 def strip_prefixes(folded: str, prefixes: tuple[str, ...]) -> str:
-    """Drop leading words such as "ap" or "khu pho" from an already folded name.
+    """Drop one leading word group such as "ap", "khu pho" or "chi bo ap" from a folded name.
 
-    Prefixes are tried longest first; a name that is only a prefix is kept whole.
+    Prefixes are tried longest first and only once, so "Ấp Tô Châu" keeps "to chau".
     """
-    changed = True
-    while changed:
-        changed = False
-        for prefix in prefixes:
-            if folded.startswith(prefix + " ") and len(folded) > len(prefix) + 1:
-                folded = folded[len(prefix) + 1 :]
-                changed = True
-                break
+    for prefix in prefixes:
+        if folded.startswith(prefix + " "):
+            return folded[len(prefix) + 1 :]
     return folded
 
 
