@@ -229,7 +229,15 @@ def tab_requests(
     if existing is None:
         sheet_id = choose_sheet_id(tab.title, taken)
         grid_props = {"rowCount": rows, "columnCount": cols, "frozenRowCount": tab.frozen_rows}
-        first = {"addSheet": {"properties": {"sheetId": sheet_id, "title": tab.title, "gridProperties": grid_props}}}
+        first = {
+            "addSheet": {
+                "properties": {
+                    "sheetId": sheet_id,
+                    "title": tab.title,
+                    "gridProperties": grid_props,
+                }
+            }
+        }
     else:
         sheet_id = existing.sheet_id
         grid_props = {"rowCount": rows, "columnCount": cols, "frozenRowCount": tab.frozen_rows}
@@ -305,7 +313,9 @@ def tab_requests(
     return requests, SheetInfo(sheet_id, tab.title, rows, cols, tab.frozen_rows)
 
 
-def pack(groups: Iterable[list[dict[str, Any]]], max_bytes: int = MAX_BODY_BYTES) -> list[list[dict[str, Any]]]:
+def pack(
+    groups: Iterable[list[dict[str, Any]]], max_bytes: int = MAX_BODY_BYTES
+) -> list[list[dict[str, Any]]]:
     """Requests grouped into as few batchUpdate bodies as fit in ``max_bytes`` each.
 
     A group (all requests of one tab) is never split, so every tab stays atomic; a
@@ -321,7 +331,9 @@ def pack(groups: Iterable[list[dict[str, Any]]], max_bytes: int = MAX_BODY_BYTES
             batches.append(current)
             current, used = [], 0
         if size > budget:
-            log.warning("Một trang cần %d byte, vượt ngưỡng %d byte của một lệnh ghi", size, max_bytes)
+            log.warning(
+                "Một trang cần %d byte, vượt ngưỡng %d byte của một lệnh ghi", size, max_bytes
+            )
         current.extend(group)
         used += size
     if current:

@@ -25,8 +25,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,7 +53,9 @@ SCOPES = (
 )
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-RATE_LIMIT_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded", "rate_limit_exceeded"})
+RATE_LIMIT_REASONS = frozenset(
+    {"ratelimitexceeded", "userratelimitexceeded", "rate_limit_exceeded"}
+)
 
 Kind = Literal["read", "write"]
 
@@ -91,7 +93,7 @@ def load_credentials(
         raise ConfigError(problem)
     if not isinstance(info, dict) or info.get("type") != "service_account":
         raise ConfigError(
-            f"Tệp {name} không phải khóa tài khoản dịch vụ (cần \"type\": \"service_account\"); "
+            f'Tệp {name} không phải khóa tài khoản dịch vụ (cần "type": "service_account"); '
             "tạo khóa JSON cho tài khoản dịch vụ trong Google Cloud Console"
         )
     missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
@@ -175,7 +177,9 @@ def error_from_response(response: requests.Response) -> ApiError:
     if isinstance(error, dict):
         message = str(error.get("message") or message)
         reasons = [str(error.get("status") or "")]
-        reasons += [str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)]
+        reasons += [
+            str(e.get("reason", "")) for e in error.get("errors", []) if isinstance(e, dict)
+        ]
         reasons += [
             str(d.get("reason", "")) for d in error.get("details", []) if isinstance(d, dict)
         ]
@@ -337,7 +341,9 @@ class Transport:
             if not error.retryable or attempt == self.max_attempts:
                 raise error
             if error.retry_after is not None and error.retry_after > self.max_retry_after:
-                log.warning("%s: Google yêu cầu chờ %.0f giây, bỏ qua lần này", label, error.retry_after)
+                log.warning(
+                    "%s: Google yêu cầu chờ %.0f giây, bỏ qua lần này", label, error.retry_after
+                )
                 raise error
             delay = self.backoff(attempt - 1, error.retry_after)
             log.warning(
@@ -365,7 +371,9 @@ def parse_json(response: requests.Response) -> dict[str, Any]:
     try:
         value = response.json()
     except ValueError:
-        raise ApiError(response.status_code, "bad_response", "Google trả về dữ liệu không đọc được") from None
+        raise ApiError(
+            response.status_code, "bad_response", "Google trả về dữ liệu không đọc được"
+        ) from None
     return value if isinstance(value, dict) else {"value": value}
 
 

@@ -1,0 +1,457 @@
+"""The Google backend: the master and the commune sheets on Google Sheets, found through
+one Drive folder.
+
+What one sync run costs (N commune sheets; every call is one API request):
+
+============================  =====================================================
+``read_registry()``           1 read: ``spreadsheets.get`` with a ``fields`` mask gives
+                              every tab's properties *and* values at once, so a missing
+                              registry tab is simply absent (a ``values.batchGet`` on a
+                              missing tab fails whole), and the master's sheetIds are
+                              known for the write. It also downloads the sync-owned
+                              tabs' values (1.8 MB of JSON for the 24-commune demo,
+                              far less gzipped on the wire): the price of never
+                              needing a second request.
+``fingerprints(sources)``     1 read per 1000 files: Drive ``files.list`` of the folder,
+                              fingerprint = the file's ``version``.
+``read_commune(source)``      1 read: ``spreadsheets.get`` as above, every tab.
+``write_master(tabs)``        1 write: one ``spreadsheets.batchUpdate`` (more only past
+                              2 MB, see :meth:`GoogleBackend.write_master`).
+``write_commune(...)``        1 write (+1 read if the sheet was not read this run).
+============================  =====================================================
+
+A full sync of N communes therefore costs N + 3 reads and N + 1 writes; a run where
+nothing changed costs 2 reads and no write.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from google.auth.transport.requests import AuthorizedSession
+
+from ..config import Config
+from ..errors import ConfigError, MasterUnavailable, NamcosoError, SourceUnavailable
+from ..layout import master_layout
+from .base import Grid, OutputTab
+from .google_cells import MAX_BODY_BYTES, SheetInfo, grid_of, pack, sheet_info, tab_requests
+from .google_transport import (
+    DRIVE_FILES_URL,
+    SCOPES,
+    SHEETS_URL,
+    ApiError,
+    Pacer,
+    Transport,
+    load_credentials,
+    shared_pacer,
+)
+
+log = logging.getLogger("namcoso.google")
+
+SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+FOLDER_MIME = "application/vnd.google-apps.folder"
+GRID_MASK = (
+    "properties.title,"
+    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),"
+    "data(startRow,startColumn,rowData(values(effectiveValue))))"
+)
+PROPERTIES_MASK = (
+    "properties.title,"
+    "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount))"
+)
+LIST_FIELDS = "nextPageToken,files(id,name,modifiedTime,version)"
+
+_ID_IN_URL = re.compile(r"/d/([A-Za-z0-9_-]{20,})")
+_ID_IN_QUERY = re.compile(r"[?&#](?:id|key)=([A-Za-z0-9_-]{20,})")
+_BARE_ID = re.compile(r"[A-Za-z0-9_-]{20,}")
+
+
+def spreadsheet_id(reference: Any) -> str | None:
+    """The spreadsheet ID in what a district typed in ``Bảng tính báo cáo``: a bare ID,
+    or a link such as ``https://docs.google.com/spreadsheets/d/<ID>/edit#gid=0``.
+
+    None when it is neither (an .xlsx file name, a "publish to web" link ``/d/e/…``
+    that the API cannot open, an empty cell).
+    """
+    if not isinstance(reference, str):
+        return None
+    text = reference.strip().strip("'\"<>").strip()
+    if not text:
+        return None
+    if _BARE_ID.fullmatch(text):
+        return text
+    if "://" not in text and not text.startswith(("docs.google.com", "drive.google.com")):
+        return None
+    if "/d/e/" in text:
+        return None
+    match = _ID_IN_URL.search(text) or _ID_IN_QUERY.search(text)
+    return match.group(1) if match else None
+
+
+class GoogleBackend:
+    """The master and the commune sheets on Google Sheets (see the module docstring).
+
+    Build it with :meth:`from_config`; tests pass a ``session`` (any
+    ``requests.Session``) and an injected ``clock``/``sleep``/``rng``.
+    """
+
+    def __init__(
+        self,
+        master: str,
+        folder: str = "",
+        *,
+        session: requests.Session,
+        client_email: str = "",
+        requests_per_minute: int = 55,
+        registry_titles: Iterable[str] | None = None,
+        pacer: Pacer | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        max_attempts: int = 6,
+        timeout: float | tuple[float, float] = (10.0, 150.0),
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        master_id = spreadsheet_id(master)
+        if not master_id:
+            raise ConfigError(
+                "[google] master phải là ID hoặc đường dẫn của bảng tính tổng hợp trên Google "
+                "Sheets (https://docs.google.com/spreadsheets/d/<ID>/edit)"
+            )
+        self.master_id = master_id
+        self.folder = folder.strip()
+        self.client_email = client_email
+        if registry_titles is None:
+            registry_titles = [t.title for t in master_layout().by_role("registry")]
+        self.registry_titles = list(registry_titles)
+        if pacer is None:
+            pacer = (
+                Pacer(requests_per_minute, clock=clock, sleep=sleep)
+                if clock is not None
+                else shared_pacer(client_email or "default", requests_per_minute)
+            )
+        self.transport = Transport(
+            session, pacer=pacer, sleep=sleep, rng=rng, max_attempts=max_attempts, timeout=timeout
+        )
+        self.max_body_bytes = max_body_bytes
+        self._sheets: dict[str, dict[str, SheetInfo]] = {}  # spreadsheet ID → title → tab
+        self._names: dict[str, str] = {}  # spreadsheet ID → its title, for messages
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        session: requests.Session | None = None,
+        credentials: Any = None,
+        scopes: tuple[str, ...] = SCOPES,
+        **kwargs: Any,
+    ) -> GoogleBackend:
+        """A backend for ``config.google``: the service-account key it names (or
+        ``credentials``/``session`` given here), the master, the folder and the pace."""
+        settings = config.google
+        if not settings.master:
+            raise ConfigError(
+                "Chưa khai báo [google] master (ID bảng tính tổng hợp) trong namcoso.toml"
+            )
+        if session is None:
+            if credentials is None:
+                credentials = load_credentials(settings.credentials, scopes)
+            session = AuthorizedSession(credentials)
+        email = getattr(credentials, "service_account_email", "") or ""
+        return cls(
+            settings.master,
+            settings.folder,
+            session=session,
+            client_email=email if isinstance(email, str) else "",
+            requests_per_minute=settings.requests_per_minute,
+            **kwargs,
+        )
+
+    # -- counters -----------------------------------------------------------------------
+    @property
+    def requests(self) -> int:
+        """API requests sent so far (every attempt, retries included)."""
+        return self.transport.requests
+
+    @property
+    def reads(self) -> int:
+        """Read requests (spreadsheets.get, files.list, files.get)."""
+        return self.transport.reads
+
+    @property
+    def writes(self) -> int:
+        """Write requests (spreadsheets.batchUpdate)."""
+        return self.transport.writes
+
+    @property
+    def retries(self) -> int:
+        """Requests that were sent again after a transient failure."""
+        return self.transport.retries
+
+    # -- Backend ------------------------------------------------------------------------
+    def describe(self, source: str) -> str:
+        """The sheet's title when known this run, else its ID (or what was typed)."""
+        sid = spreadsheet_id(source)
+        if sid is None:
+            return str(source)
+        return self._names.get(sid) or sid
+
+    def read_registry(self) -> dict[str, Grid]:
+        """The master's registry tabs that exist, in one ``spreadsheets.get``."""
+        try:
+            tabs = self._read_spreadsheet(self.master_id)
+        except ApiError as e:
+            raise self._master_error(e, "đọc") from None
+        wanted = set(self.registry_titles)
+        return {title: grid for title, grid in tabs.items() if title in wanted}
+
+    def fingerprints(self, sources: list[str]) -> dict[str, str]:
+        """Drive ``version`` of each source found in the folder (one ``files.list`` per
+        1000 files). A source not in the folder is left out (the pipeline reads it).
+
+        Only ``version`` is used: it changes on every edit, while ``modifiedTime`` can
+        lag minutes behind and would make namcoso's own feedback write look like a
+        change on the next run.
+        """
+        wanted: dict[str, list[str]] = {}
+        for source in sources:
+            if sid := spreadsheet_id(source):
+                wanted.setdefault(sid, []).append(source)
+        if not wanted:
+            return {}
+        try:
+            files = self.list_folder()
+        except ApiError as e:
+            log.warning("Không liệt kê được thư mục Drive (%s): sẽ đọc lại mọi bảng tính", e)
+            return {}
+        out: dict[str, str] = {}
+        for f in files:
+            version = f.get("version") or f.get("modifiedTime")
+            for source in wanted.get(f.get("id", ""), []) if version else []:
+                out[source] = f"v{version}"
+        return out
+
+    def read_commune(self, source: str) -> dict[str, Grid]:
+        """Every tab of one commune sheet by title, in one ``spreadsheets.get``."""
+        sid = self._source_id(source)
+        try:
+            return self._read_spreadsheet(sid)
+        except ApiError as e:
+            raise self._source_error(e, source, "đọc") from None
+
+    def write_master(self, tabs: list[OutputTab]) -> None:
+        """Replace these sync-owned tabs of the master in one ``spreadsheets.batchUpdate``.
+
+        Each tab is rewritten in place: missing tabs are added, the grid is resized to
+        exactly the rows and columns written (header row frozen), and one
+        ``updateCells`` over the whole grid sets every cell, clearing what the new rows
+        do not cover. Text is always written as text, never as a formula. A batchUpdate
+        is all-or-nothing, so readers never see a half-written tab; no other tab is
+        touched, district-owned tabs included.
+
+        Should one body exceed about 2 MB (Google's advice), the tabs are spread over
+        several batchUpdates, each tab whole inside one of them: every tab stays atomic,
+        but a failure between two of them leaves the earlier tabs new and the later ones
+        as they were (the next run rewrites them).
+        """
+        protected = set(self.registry_titles) & {t.title for t in tabs}
+        if protected:
+            raise ValueError(
+                f"write_master must not write district-owned tabs: {sorted(protected)}"
+            )
+        try:
+            self.replace_tabs(self.master_id, tabs)
+        except ApiError as e:
+            raise self._master_error(e, "ghi") from None
+
+    def write_commune(self, source: str, tabs: list[OutputTab]) -> None:
+        """Replace these namcoso-owned tabs of one commune sheet, like :meth:`write_master`."""
+        sid = self._source_id(source)
+        try:
+            self.replace_tabs(sid, tabs)
+        except ApiError as e:
+            raise self._source_error(e, source, "ghi phản hồi vào") from None
+
+    # -- lower level, also used by the doctor and provisioning -------------------------
+    def replace_tabs(self, spreadsheet: str, tabs: list[OutputTab]) -> None:
+        """Rewrite ``tabs`` of any spreadsheet (ID); raises :class:`ApiError`.
+
+        Uses the tab list learned when the spreadsheet was read this run, else one
+        properties-only ``spreadsheets.get``. If the batch is refused (400: someone
+        added or deleted a tab since), the tab list is read again and the batch sent
+        once more; a refused batch changed nothing, so this is safe.
+        """
+        if not tabs:
+            return
+        done: set[str] = set()
+        for attempt in (1, 2):
+            sheets = self._sheets.get(spreadsheet)
+            if sheets is None or attempt == 2:
+                sheets = self._read_properties(spreadsheet)
+            pending = [t for t in tabs if t.title not in done]
+            taken = {info.sheet_id for info in sheets.values()}
+            groups, infos = [], []
+            for tab in pending:
+                requests_, info = tab_requests(tab, sheets.get(tab.title), taken)
+                taken.add(info.sheet_id)
+                groups.append((tab.title, requests_))
+                infos.append(info)
+            new_infos = {i.title: i for i in infos}
+            try:
+                for batch in pack_titled(groups, self.max_body_bytes):
+                    titles, body = batch
+                    self.transport.call(
+                        "POST",
+                        f"{SHEETS_URL}/{spreadsheet}:batchUpdate",
+                        kind="write",
+                        body={"requests": body},
+                    )
+                    for title in titles:
+                        sheets[title] = new_infos[title]
+                        done.add(title)
+                return
+            except ApiError as e:
+                if e.status != 400 or attempt == 2:
+                    raise
+                log.warning("Google từ chối lệnh ghi (%s); đọc lại danh sách trang rồi thử lại", e)
+
+    def list_folder(self, fields: str = LIST_FIELDS) -> list[dict[str, Any]]:
+        """The Google Sheets files in the configured folder (every page), or every sheet
+        shared with the account when no folder is configured."""
+        q = f"mimeType='{SPREADSHEET_MIME}' and trashed=false"
+        if self.folder:
+            q = f"'{self.folder}' in parents and {q}"
+        params: dict[str, Any] = {
+            "q": q,
+            "fields": fields,
+            "pageSize": 1000,
+            "supportsAllDrives": "true",
+            "includeItemsFromAllDrives": "true",
+        }
+        files: list[dict[str, Any]] = []
+        while True:
+            reply = self.transport.call("GET", DRIVE_FILES_URL, kind="read", params=params)
+            for f in reply.get("files", []):
+                files.append(f)
+                if f.get("id") and f.get("name"):
+                    self._names.setdefault(f["id"], f["name"])
+            token = reply.get("nextPageToken")
+            if not token:
+                return files
+            params = {**params, "pageToken": token}
+
+    def drive_file(self, file_id: str, fields: str) -> dict[str, Any]:
+        """One Drive file's metadata (``files.get``); raises :class:`ApiError`."""
+        return self.transport.call(
+            "GET",
+            f"{DRIVE_FILES_URL}/{quote(file_id, safe='')}",
+            kind="read",
+            params={"fields": fields, "supportsAllDrives": "true"},
+        )
+
+    # -- internals ----------------------------------------------------------------------
+    def _read_spreadsheet(self, sid: str) -> dict[str, Grid]:
+        reply = self.transport.call(
+            "GET", f"{SHEETS_URL}/{sid}", kind="read", params={"fields": GRID_MASK}
+        )
+        self._remember(sid, reply)
+        return {
+            sheet.get("properties", {}).get("title", ""): grid_of(sheet)
+            for sheet in reply.get("sheets", [])
+        }
+
+    def _read_properties(self, sid: str) -> dict[str, SheetInfo]:
+        reply = self.transport.call(
+            "GET", f"{SHEETS_URL}/{sid}", kind="read", params={"fields": PROPERTIES_MASK}
+        )
+        return self._remember(sid, reply)
+
+    def _remember(self, sid: str, reply: dict[str, Any]) -> dict[str, SheetInfo]:
+        infos = [sheet_info(s.get("properties", {})) for s in reply.get("sheets", [])]
+        self._sheets[sid] = {i.title: i for i in infos}
+        title = reply.get("properties", {}).get("title")
+        if title:
+            self._names[sid] = title
+        return self._sheets[sid]
+
+    def _source_id(self, source: str) -> str:
+        sid = spreadsheet_id(source)
+        if sid is None:
+            raise SourceUnavailable(
+                "ô Bảng tính báo cáo không phải ID hay đường dẫn Google Sheets", detail=str(source)
+            )
+        return sid
+
+    def _who(self) -> str:
+        return self.client_email or "tài khoản đồng bộ"
+
+    def _source_error(self, e: ApiError, source: str, verb: str) -> NamcosoError:
+        name = self.describe(source)
+        if e.status == 401:
+            return ConfigError("Google không chấp nhận thông tin đăng nhập của tài khoản dịch vụ")
+        if e.status == 404:
+            reason = "bảng tính không tồn tại hoặc đã bị xóa"
+        elif e.status == 403 and not e.rate_limited:
+            reason = (
+                f"bảng tính chưa chia sẻ cho tài khoản đồng bộ {self._who()} "
+                "(cần quyền Người chỉnh sửa)"
+            )
+        elif e.status == 400 and "not supported for this document" in e.message:
+            reason = "tệp là Excel trên Drive, chưa chuyển sang Google Sheets"
+        else:
+            reason = _transient_reason(e)
+        if verb != "đọc":
+            reason = f"không {verb} bảng tính: {reason}"
+        return SourceUnavailable(reason, detail=name)
+
+    def _master_error(self, e: ApiError, verb: str) -> NamcosoError:
+        name = self.describe(self.master_id)
+        if e.status == 401:
+            return ConfigError("Google không chấp nhận thông tin đăng nhập của tài khoản dịch vụ")
+        if e.status == 404:
+            message = (
+                f"Không {verb} được bảng tổng hợp: không tồn tại hoặc đã bị xóa "
+                "(kiểm tra [google] master)"
+            )
+        elif e.status == 403 and not e.rate_limited:
+            message = (
+                f"Không {verb} được bảng tổng hợp: chưa chia sẻ cho {self._who()} "
+                "với quyền Người chỉnh sửa"
+            )
+        else:
+            message = f"Không {verb} được bảng tổng hợp: {_transient_reason(e)}"
+        return MasterUnavailable(message, detail=name)
+
+
+def _transient_reason(e: ApiError) -> str:
+    if e.rate_limited:
+        return f"Google báo vượt hạn mức số lệnh gọi (đã thử {e.attempts} lần)"
+    if e.status is None:
+        return f"{e.message} (đã thử {e.attempts} lần)"
+    if e.status >= 500 or e.status == 408:
+        return f"Google tạm thời lỗi {e.status} (đã thử {e.attempts} lần)"
+    return f"Google trả lỗi {e.status} {e.reason}: {e.message}"
+
+
+def pack_titled(
+    groups: list[tuple[str, list[dict[str, Any]]]], max_bytes: int
+) -> list[tuple[list[str], list[dict[str, Any]]]]:
+    """:func:`pack` that also says which tabs each body carries."""
+    batches = pack([g for _, g in groups], max_bytes)
+    out, i = [], 0
+    for batch in batches:
+        titles, count = [], 0
+        while count < len(batch):
+            titles.append(groups[i][0])
+            count += len(groups[i][1])
+            i += 1
+        out.append((titles, batch))
+    return out
