@@ -543,16 +543,3 @@ def __getattr__(name: str) -> Any:
     if name == "PLANTED":
         return planted_problems("district")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def run_demo(root: Path, *, scale: str = "district", out: TextIO | None = None, now=DEMO_NOW):
-    """``namcoso demo``: build the project in ``root``, run one full sync as of ``now`` (by
-    default the day December 2018's reports were due), print its summary."""
-    from .config import load_config
-    from .pipeline import run_sync
-    from .report import print_sync
-
-    result = run_sync(load_config(build_demo_project(root, scale=scale)), full=True, now=now)
-    if out is not None:
-        print_sync(result, out)
-    return result

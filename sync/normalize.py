@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -46,10 +47,13 @@ class RawTable:
         return f"{self.letters.get(key, 'A')}{row}"
 
 
-def _header_key(text: Any, aliases: dict[str, str]) -> str | None:
+@lru_cache(maxsize=20_000)
+def _header_key(text: Any, tab_key: str) -> str | None:
+    """The column key a header cell names in tab ``tab_key``, or None."""
     if not isinstance(text, str) or not text.strip():
         return None
     hm = header_map()
+    aliases = hm.aliases[tab_key]
     folded = hm.expand(fold(repair(text)[0]))
     if folded in aliases:
         return aliases[folded]
@@ -60,12 +64,12 @@ def _header_key(text: Any, aliases: dict[str, str]) -> str | None:
     return aliases[close[0]] if close else None
 
 
-def _map_header(cells: list[Any], aliases: dict[str, str]) -> dict[int, str]:
+def _map_header(cells: list[Any], tab_key: str) -> dict[int, str]:
     """Column index → key for one candidate header row (first occurrence of a key wins)."""
     mapped: dict[int, str] = {}
     seen: set[str] = set()
     for index, text in enumerate(cells):
-        key = _header_key(text, aliases)
+        key = _header_key(text, tab_key) if isinstance(text, str) else None
         if key and key not in seen:
             mapped[index] = key
             seen.add(key)
@@ -92,7 +96,6 @@ def find_header(grid: Grid, tab: Tab) -> tuple[int, int, dict[int, str]]:
 
     The candidate with the most required columns wins, then the most columns overall.
     """
-    aliases = header_map().aliases[tab.key]
     required = set(tab.required)
     best: tuple[tuple[int, int], int, int, dict[int, str]] = ((0, 0), 0, 1, {})
     for r in range(min(HEADER_SEARCH_ROWS, len(grid))):
@@ -100,7 +103,7 @@ def find_header(grid: Grid, tab: Tab) -> tuple[int, int, dict[int, str]]:
         if r + 1 < len(grid):
             candidates.append((2, _joined(grid[r], grid[r + 1])))
         for height, cells in candidates:
-            mapped = _map_header(cells, aliases)
+            mapped = _map_header(cells, tab.key)
             score = (len(required & set(mapped.values())), len(mapped))
             if score > best[0]:
                 best = (score, r, height, mapped)

@@ -20,7 +20,7 @@ from .config import Config
 from .errors import SourceUnavailable
 from .faults import crash_point
 from .findings import ERROR, Finding, finding
-from .layout import master_layout
+from .layout import commune_layout, master_layout
 from .lock import run_lock
 from .merge import master_tables
 from .normalize import normalize_commune
@@ -119,6 +119,8 @@ class _Commune:
     tables: dict[str, pd.DataFrame]
     findings: list[Finding]
     record: SourceRecord
+    #: Whether the sheet still has namcoso's own tabs (None when it was not read this run).
+    has_own_tabs: bool | None = None
 
 
 def _pull_one(
@@ -168,6 +170,8 @@ def _pull_one(
         change.findings[code] = findings
         return _Commune(code, source, last_tables, findings, record)
     result.communes_read += 1
+    own_titles = {commune_layout()[k].title for k in ("assignments", "feedback")}
+    has_own_tabs = own_titles <= set(grids)
     raws = normalize_commune(grids, code)
     checked = validate_commune(raws, code, registry, now.date())
     result.rows_rejected += checked.rejected
@@ -184,7 +188,7 @@ def _pull_one(
         )
         change.sources[code] = record
         change.findings[code] = findings
-        return _Commune(code, source, last_tables, findings, record)
+        return _Commune(code, source, last_tables, findings, record, has_own_tabs)
     record = SourceRecord(code, source, fingerprint, "ok", last_read)
     change.sources[code] = record
     change.accepted[code] = checked.tables
@@ -197,7 +201,7 @@ def _pull_one(
                 (code, h, str(p), iso)
                 for h, p in zip(table["hamlet_code"], table[period], strict=True)
             )
-    return _Commune(code, source, checked.tables, checked.findings, record)
+    return _Commune(code, source, checked.tables, checked.findings, record, has_own_tabs)
 
 
 def _summary_tabs(
@@ -305,7 +309,8 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         for c in communes:
             own = [assignments_tab(c.code, registry), feedback_tab(c.findings)]
             digest = content_hash(own)
-            if hashes.get(f"commune:{c.code}") != digest and c.record.status != "unreadable":
+            stale = hashes.get(f"commune:{c.code}") != digest or c.has_own_tabs is False
+            if stale and c.record.status != "unreadable":
                 feedback[c.code] = (c.source, own, digest)
         result.requests = backend.requests
         if dry_run:

@@ -100,3 +100,16 @@ def test_every_commune_workbook_gets_feedback_and_assignments(demo):
         tabs = read_workbook(path)
         assert len(cell_values(tabs[C["feedback"].title])) >= 2, path.name
         assert len(cell_values(tabs[C["assignments"].title])) >= 2, path.name
+
+
+def test_replayed_year_shows_on_time_late_and_missing_reports(master):
+    statuses = Counter(r[8] for r in master[M["progress"].title][1:] if r[2] <= "2018-12")
+    assert statuses["Đủ"] > len(master[M["communes"].title]) * 12 * 0.6
+    assert statuses["Trễ hạn"] >= 5
+    assert statuses["Chưa nộp"] + statuses["Thiếu"] >= 3
+
+
+def test_each_replayed_sync_that_changed_the_master_is_logged(master):
+    from sync.replay import sync_times
+
+    assert len(master[M["runs"].title]) - 1 == len(sync_times())

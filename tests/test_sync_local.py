@@ -118,3 +118,12 @@ def test_open_master_in_excel_is_not_replaced(small_project):
     with pytest.raises(MasterBusy, match="đang được mở"):
         run_sync(small_project, now=NOW)
     assert small_project.master.read_bytes() == before
+
+
+def test_feedback_tabs_deleted_by_a_commune_are_written_again(small_project):
+    run_sync(small_project, now=NOW)
+    path = small_project.communes_dir / "29113.xlsx"
+    write_workbook(path, commune_grids(["Ấp Tân Hòa"]))  # the same data, without our tabs
+    result = run_sync(small_project, now=NOW)
+    assert result.communes_written == ["29113"]
+    assert C["feedback"].title in read_workbook(path)
