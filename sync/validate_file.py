@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from .backends.base import Backend
 from .backends.local import READ_ERRORS, read_workbook
 from .config import Config
 from .errors import ConfigError
@@ -15,17 +16,14 @@ from .registry import Registry, load_registry
 from .validate import validate_commune
 
 
-def _registry(config: Config | None, registry_file: str | None) -> Registry:
+def _registry(config: Config | None, registry_file: str | None, backend) -> Registry:
     if registry_file:
         path = Path(registry_file)
         try:
             return load_registry(read_workbook(path))
         except READ_ERRORS as e:
             raise ConfigError(f"Không đọc được tệp danh mục {path}") from e
-    assert config is not None
-    from .pipeline import make_backend
-
-    return load_registry(make_backend(config).read_registry())
+    return load_registry(backend().read_registry())
 
 
 def validate_file(
@@ -35,9 +33,23 @@ def validate_file(
     config: Config | None,
     registry: str | None = None,
     today: date | None = None,
+    backend: Backend | None = None,
 ) -> Report:
-    """Findings for one .xlsx file or Google sheet (ID or URL) of commune ``commune``."""
-    reg = _registry(config, registry)
+    """Findings for one .xlsx file or Google sheet (ID or URL) of commune ``commune``.
+
+    The registry comes from ``registry`` (a master.xlsx) or from the configured master.
+    """
+    made: list[Backend] = [backend] if backend else []
+
+    def get_backend() -> Backend:
+        if not made:
+            from .pipeline import make_backend
+
+            assert config is not None
+            made.append(make_backend(config))
+        return made[0]
+
+    reg = _registry(config, registry, get_backend)
     path = Path(target)
     if path.suffix.lower() in (".xlsx", ".xlsm") or path.exists():
         if not path.exists():
@@ -48,14 +60,16 @@ def validate_file(
             raise ConfigError(f"Không đọc được {path.name}: tệp hỏng hoặc không phải .xlsx") from e
         source = path.name
     else:
-        if config is None or config.backend != "google":
+        if backend is None and (config is None or config.backend != "google"):
             raise ConfigError('Kiểm tra bảng tính Google cần namcoso.toml với backend = "google"')
-        from .pipeline import make_backend
-
-        grids = make_backend(config).read_commune(target)
+        grids = get_backend().read_commune(target)
         source = target
     if commune is None:
-        matches = reg.communes[reg.communes["source"] == source]["code"].tolist()
+        matches = [
+            code
+            for code, src in zip(reg.communes["code"], reg.communes["source"], strict=True)
+            if src == source or _same_sheet(src, source)
+        ]
         if not matches:
             stem = path.stem
             matches = [c for c in reg.communes["code"] if c == stem]
@@ -67,3 +81,11 @@ def validate_file(
         raise ConfigError(f"Mã xã {commune} không có trong '{title}'")
     raws = normalize_commune(grids, commune)
     return Report.of(validate_commune(raws, commune, reg, today or date.today()).findings)
+
+
+def _same_sheet(a: str, b: str) -> bool:
+    """Whether two registry sources name the same Google sheet (an ID and a URL of it)."""
+    from .backends.google import spreadsheet_id
+
+    first, second = spreadsheet_id(a), spreadsheet_id(b)
+    return first is not None and first == second
