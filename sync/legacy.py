@@ -1,21 +1,25 @@
 """Legacy Vietnamese 8-bit text (TCVN3/ABC, VNI-Windows) pasted as Windows-1252: detect, repair.
 
 An old .xls/.doc typed in a ``.VnTime`` (TCVN3) or ``VNI-Times`` (VNI) font shows up in Excel or
-Google Sheets as the bytes read as cp1252: "Céng hoµ x· héi" (TCVN3), "Coäng hoøa xaõ hoäi" (VNI),
-both "Cộng hoà xã hội".
+Google Sheets as its bytes read as cp1252: "Céng hoµ x· héi" (TCVN3), "Coäng hoøa xaõ hoäi" (VNI),
+both "Cộng hoà xã hội". TCVN3 is one byte per lower-case letter; VNI is a base letter followed by
+mark bytes.
 
-Detection is conservative. Text that is ASCII or holds any character outside cp1252 (ạ, ư, đ, a
-combining mark...) is never legacy and returns at once. Otherwise each candidate decoding is judged
-word by word: a word must get *better* as Vietnamese (from impossible, or from a syllable no name
-uses, to a valid syllable or a known name word) with nothing getting worse, and most of the words
-must read as Vietnamese afterwards. Correct Vietnamese such as "Xã Tân Hà" (all in Latin-1) gets
-worse under either decoding and is left alone.
+Detection is conservative. ASCII text, or text with any character outside cp1252 (ạ, ư, đ, a
+combining mark ...), is never legacy and returns at once. Otherwise each decoding is scored word by
+word: 0 not a Vietnamese syllable, 1 a valid syllable, 2 a word of the national name list
+(``data/vn_admin_units_2020.csv``), 3 a hamlet prefix such as "phố" at the start. A decoding is
+taken when words that were not Vietnamese (or that rise by two) rise by two in all ("x·" 0 → "xã"
+2; "cËn nghÌo" 0 → 1 twice), no word stops being Vietnamese, the rises outweigh twice the falls,
+and the words mostly read as Vietnamese after. Correct text such as "Xã Tân Hà" (all Latin-1)
+only falls ("Xó Tõn") and is left alone.
 
 TCVN3 has codes for lower case and for Ă Â Ê Ô Ơ Ư Đ only; a capital toned letter is written with
-the lower-case code (shown upper case by a ``.VnTimeH`` font). Repair upper-cases words whose other
-letters are all capitals, and capitalises a word-initial toned letter at the start of the text or
-among mostly capitalised words ("Êp An Th¹nh" → "Ấp An Thạnh"). The VN1 codes for capital toned
-letters (C0 controls, €, –, “ ...) are not decoded: they clash with ordinary punctuation.
+the lower-case code and drawn upper case by a ``.VnTimeH`` font. Repair upper-cases words typed in
+capitals ("C«NG"; all words of "X· AN Hµ", which has no lower-case ASCII), and capitalises a
+word-initial toned letter at the start of the text or among mostly capitalised words ("Êp An
+Th¹nh" → "Ấp An Thạnh"). The VN1 codes for capital toned letters (C0 controls, €, –, “ ...) are not
+decoded: they clash with ordinary punctuation.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 TCVN3 = "TCVN3"
@@ -37,6 +42,10 @@ _NAMES_CSV = Path(__file__).parent / "data" / "vn_admin_units_2020.csv"
 
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 # --- tables ------------------------------------------------------------------------------------
@@ -88,9 +97,6 @@ def _build() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
             if len(code) == 2:  # tolerate a base and mark in different cases
                 dec[VNI][code[0] + code[1].upper()] = letter
                 dec[VNI][code[0].upper() + code[1]] = letter.upper()
-    for table in dec.values():
-        for key in [k for k, v in table.items() if k == v]:
-            del table[key]
     return enc, dec
 
 
@@ -98,6 +104,7 @@ _ENCODE, _DECODE = _build()
 _TCVN3_UPPER = frozenset("¡¢£¤¥¦§")
 _SHOUTED = re.compile("[\xa8-\xae\xb5-\xb9\xbb-\xbe\xc6-\xff].*[A-Z\xa1-\xa7]")
 _CAPITALS = re.compile("[A-Z\xa1-\xa7]")
+_LOWER_IN_TITLES = _words("ủy ấp ở ấy")  # "Huyện ủy Ba Tri", "Chi bộ ấp Tân Hòa"
 _TCVN3_TONED = frozenset("".join(toned for _, toned in _TCVN3_ROWS.values()))
 
 _LATIN1_LETTERS = "A-Za-z\xc0-\xd6\xd8-\xf6\xf8-\xff"
@@ -110,13 +117,18 @@ _NOT_CP1252 = re.compile(f"[^\\x00-\\x7f{re.escape(_CP1252_HIGH)}]")
 _ASCII_LETTER = re.compile("[A-Za-z]")
 
 # --- what a Vietnamese syllable looks like -----------------------------------------------------
-_INITIALS = ("ngh", "ch", "gh", "gi", "kh", "ng", "nh", "ph", "qu", "th", "tr",
-             *"bcdđghklmnprstvx", "")  # fmt: skip
+# Clusters such as "kr", "bl", "chr" spell minority-language names: Krông, Bhăng, Chrôh.
+_INITIALS = ("ngh", "chr", "ch", "gh", "gi", "kh", "ng", "nh", "ph", "qu", "th", "tr",
+             "bl", "br", "dl", "dr", "gl", "gr", "hl", "hm", "hn", "kl", "km", "kn", "kr", "pl",
+             "pr", "sr", *"bcdđghklmnprstvx", "")  # fmt: skip
 _VOWELS = frozenset("aăâeêioôơuưy")
-_OPEN = frozenset("ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu uơ iêu yêu oai oay oao "
-                  "oeo uôi ươi ươu uây uya uyu".split())  # fmt: skip
-_CLOSED = frozenset("ă â iê yê uô ươ uyê oă uâ oo".split())
-_EITHER = frozenset("a e ê i o ô ơ u ư y oa oe uy uê".split())
+# Vowel groups that take no final consonant, need one, or take either.
+_OPEN = _words(
+    "ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu uơ iêu yêu oai oay oao oeo uôi ươi ươu "
+    "uây uya uyu"
+)
+_CLOSED = _words("ă â iê yê uô ươ uyê oă uâ oo")
+_EITHER = _words("a e ê i o ô ơ u ư y oa oe uy uê")
 _FINALS = frozenset(("c", "ch", "m", "n", "ng", "nh", "p", "t", "k"))  # k: Đắk, Búk, Pốk
 _MODIFIED = frozenset("ăâêôơư")
 
@@ -151,8 +163,8 @@ def _rhyme_ok(rhyme: str, tone_at: int | None, tone: str | None) -> bool:
 
 @lru_cache(maxsize=65_536)
 def _is_syllable(word: str) -> bool:
-    """True for one Vietnamese syllable in lower, Title or UPPER case (old or new tone placement)."""
-    if any(a.islower() and b.isupper() for a, b in zip(word, word[1:], strict=False)):
+    """One Vietnamese syllable in lower, Title or UPPER case, old or new tone placement."""
+    if any(a.islower() and b.isupper() for a, b in pairwise(word)):
         return False
     letters: list[str] = []
     tone, tone_at = None, None
@@ -180,18 +192,22 @@ def _is_syllable(word: str) -> bool:
     return False
 
 
-_EXTRA_WORDS = ("ấp khu phố thôn xóm bản tổ khóm làng buôn đội số có không hoàn thành tốt xuất "
-                "sắc nhiệm vụ vắng dự họp rồi tổng cộng hoà xã hội chủ nghĩa việt nam độc lập tự "
-                "do hạnh phúc ủy ban nhân dân đảng bộ chi ghi chú ngày tháng năm họ tên")  # fmt: skip
+_EXTRA_WORDS = _words(
+    "ấp khu phố thôn xóm bản tổ khóm làng buôn đội số có không hoàn thành tốt xuất sắc nhiệm vụ "
+    "vắng dự họp rồi tổng cộng hoà xã hội chủ nghĩa việt nam độc lập tự do hạnh phúc ủy uỷ ban "
+    "nhân dân đảng bộ chi ghi chú ngày tháng năm họ tên đạt khá yếu kém trưởng phó bí thư chủ tịch "
+    "cán viên hộ nghèo cận hỗ trợ kinh phí báo cáo kết quả kiểm tra danh sách phụ trách địa bàn "
+    "sinh hoạt định kỳ giao khối vận thăm gia đình chính đoàn thanh niên hội liên hiệp nữ mặt trận "
+    "cựu chiến binh trình độ học vấn nộp chưa đã lý do người thuỷ thủy"
+)
 
-
-_PREFIXES = frozenset(("ấp", "phố", "thôn", "xóm", "khóm", "bản", "tổ", "làng", "buôn", "đội"))
+_PREFIXES = _words("ấp phố thôn xóm khóm bản tổ làng buôn đội")
 
 
 @lru_cache(maxsize=1)
 def _lexicon() -> frozenset[str]:
     """Lower-case words of every province, district and commune name, plus common sheet words."""
-    words = set(_EXTRA_WORDS.split())
+    words = set(_EXTRA_WORDS)
     with _NAMES_CSV.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             for key in ("province_name", "district_name", "commune_name"):
@@ -216,21 +232,32 @@ class _Candidate:
     text: str
     encoding: str
     gain: int = 0  # sum of the score rises
-    strong: int = 0  # words that rose by two or more, with an ASCII letter, two letters or more
-    worse: int = 0  # words whose score fell
+    loss: int = 0  # sum of the score falls
+    broken: int = 0  # words that read as Vietnamese before and not after
+    strong: int = 0  # rises of words that were not Vietnamese, or rose by two or more (see below)
     valid: int = 0  # words of two or more letters, after decoding, that read as Vietnamese
-    invalid: int = 0
+    invalid: int = 0  # ... that do not, with a non-ASCII letter left in them ("cancérise")
+    unknown: int = 0  # ... that do not, all ASCII: minority names like "Kroong", or English
+    unreadable: int = 0  # changed words that do not read as Vietnamese after decoding
+    leftover: int = 0  # non-ASCII letters the encoding has no code for: "à" is no VNI spelling
 
     def confident(self) -> bool:
-        return self.strong >= 1 and self.worse == 0 and self.valid >= 2 * self.invalid
+        return (
+            self.strong >= 2
+            and self.broken == 0
+            and self.gain >= 2 * self.loss
+            and 2 * self.valid >= 4 * self.invalid + self.unknown
+        )
 
-    def plausible(self) -> bool:
-        """Weaker test used with column evidence: something improved, nothing got worse."""
-        return self.gain >= 1 and self.worse == 0
+    def fits_column(self, strict: bool) -> bool:
+        """The test once the column has shown its encoding: every letter is a code of it, no word
+        gets worse or unreadable, and (in a column also holding Unicode Vietnamese) one improves."""
+        return not (self.loss or self.unreadable or self.leftover) and (self.gain or not strict)
 
 
-def _decode_vni(token: str) -> str:
-    table, out, i = _DECODE[VNI], [], 0
+def _decode_vni(token: str) -> tuple[str, int]:
+    """The token decoded, and how many of its non-ASCII characters no VNI sequence took."""
+    table, out, i, leftover = _DECODE[VNI], [], 0, 0
     while i < len(token):
         pair = token[i : i + 2]
         if len(pair) == 2 and pair in table:
@@ -238,12 +265,13 @@ def _decode_vni(token: str) -> str:
             i += 2
         else:
             out.append(table.get(token[i], token[i]))
+            leftover += not token[i].isascii() and token[i] not in table
             i += 1
-    return "".join(out)
+    return "".join(out), leftover
 
 
 def _decode_tcvn3(tokens: list[str]) -> list[str]:
-    """Decode TCVN3 words, then restore the capitals the .VnTimeH fonts drew from lower-case codes."""
+    """Decode TCVN3 words and restore the capitals that .VnTimeH drew from lower-case codes."""
     table = _DECODE[TCVN3]
     decoded = ["".join(table.get(ch, ch) for ch in tok) for tok in tokens]
     lower = [sum(ch.isascii() and ch.islower() for ch in t) for t in tokens]
@@ -257,7 +285,8 @@ def _decode_tcvn3(tokens: list[str]) -> list[str]:
             decoded[i] = decoded[i].upper()
         elif tok[0] in _TCVN3_TONED and decoded[i][1:] == decoded[i][1:].lower():
             capitals = sum(ch.isupper() or ch in _TCVN3_UPPER for ch in initials)
-            if i == 0 or capitals > len(initials) - capitals:
+            title = capitals > len(initials) - capitals and decoded[i] not in _LOWER_IN_TITLES
+            if i == 0 or title:
                 decoded[i] = decoded[i][0].upper() + decoded[i][1:]
     return decoded
 
@@ -275,9 +304,11 @@ def _candidate(text: str, encoding: str) -> _Candidate | None:
                 if _score(inner) > _score(whole):
                     tokens[i], spans[i] = core, (a + head, b - tail)
         decoded = _decode_tcvn3(tokens)
+        leftovers = [sum(not c.isascii() and c not in _DECODE[TCVN3] for c in t) for t in tokens]
     else:
-        decoded = [_decode_vni(tok) for tok in tokens]
-    cand = _Candidate(text, encoding)
+        pairs = [_decode_vni(tok) for tok in tokens]
+        decoded, leftovers = [d for d, _ in pairs], [n for _, n in pairs]
+    cand = _Candidate(text, encoding, leftover=sum(leftovers))
     pieces, last = [], 0
     for i, ((start, end), tok, new) in enumerate(zip(spans, tokens, decoded, strict=True)):
         pieces += [text[last:start], new]
@@ -285,15 +316,21 @@ def _candidate(text: str, encoding: str) -> _Candidate | None:
         new_score = _score(new, at_start=i <= 1)
         if len(new) >= 2:
             cand.valid += new_score > 0
-            cand.invalid += new_score == 0
+            cand.invalid += new_score == 0 and not new.isascii()
+            cand.unknown += new_score == 0 and new.isascii()
         if new == tok:
             continue
-        delta = new_score - _score(tok, at_start=i <= 1)
+        old_score = _score(tok, at_start=i <= 1)
+        delta = new_score - old_score
         cand.gain += max(delta, 0)
-        cand.worse += delta < 0
-        unit = tok[0] == "µ" and text[:start].rstrip()[-1:].isdigit()  # "5 µm", not "5 àm"
-        if delta >= 2 and len(new) >= 2 and _ASCII_LETTER.search(tok) and not unit:
-            cand.strong += 1
+        cand.loss += max(-delta, 0)
+        cand.broken += new_score == 0 < old_score
+        cand.unreadable += new_score == 0
+        # Strong evidence needs an ASCII letter and two letters: "où" → "ó" and "5 µm" → "5 àm"
+        # are no evidence.
+        unit = tok[0] == "µ" and text[:start].rstrip()[-1:].isdigit()
+        if (old_score == 0 or delta >= 2) and len(new) >= 2 and _ASCII_LETTER.search(tok):
+            cand.strong += 0 if unit else max(delta, 0)
     pieces.append(text[last:])
     cand.text = _nfc("".join(pieces))
     return None if cand.text == text else cand
@@ -330,21 +367,22 @@ def repair(text: str) -> tuple[str, str | None]:
 
 
 def repair_column(values: list[str]) -> list[tuple[str, str | None]]:
-    """`repair` each value, using the column as evidence for short or ambiguous cells.
+    """`repair` each value, then use the column as evidence for the cells left alone.
 
-    When at least two cells are confidently one legacy encoding and none the other, a cell that
-    improves under that encoding with nothing getting worse ("ë" → "ở", "Thò" → "Thị" is *not*
-    enough: both are words) is converted too.
+    When at least two cells are confidently one legacy encoding and none is the other, every
+    other cell that decodes in that encoding without any word getting worse is converted too:
+    "Cã" → "Có", "Khoâng" → "Không". If the column also holds Unicode Vietnamese (characters
+    outside cp1252), a cell must moreover improve ("An Phó" stays, as it is a real name).
     """
     results = [repair(value) for value in values]
-    found = {enc for _, enc in results if enc}
-    if len(found) != 1 or sum(1 for _, enc in results if enc) < 2:
+    found = [enc for _, enc in results if enc]
+    if len(found) < 2 or len(set(found)) != 1:
         return results
-    winner = found.pop()
+    strict = any(_NOT_CP1252.search(value) for value in values)
     for i, (value, enc) in enumerate(results):
         if enc is None and _might_be_legacy(value):
-            cand = _candidate(value, winner)
-            if cand and cand.plausible() and _stable(cand):
+            cand = _candidate(value, found[0])
+            if cand and cand.fits_column(strict) and _stable(cand):
                 results[i] = (cand.text, cand.encoding)
     return results
 

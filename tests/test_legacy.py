@@ -1,0 +1,280 @@
+"""Legacy TCVN3/VNI text read as cp1252: repaired when it is legacy, left alone when it is not."""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from functools import cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sync import legacy
+from sync.legacy import TCVN3, VNI, encode_legacy, repair, repair_column
+
+# (legacy text as a sheet shows it, Unicode it stands for)
+TCVN3_CASES = [
+    ("Céng hoµ x· héi chñ nghÜa ViÖt Nam", "Cộng hoà xã hội chủ nghĩa Việt Nam"),
+    ("Céng hßa x· héi chñ nghÜa ViÖt Nam", "Cộng hòa xã hội chủ nghĩa Việt Nam"),
+    ("§éc lËp - Tù do - H¹nh phóc", "Độc lập - Tự do - Hạnh phúc"),
+    ("Êp An Th¹nh", "Ấp An Thạnh"),
+    ("Khu phè 3", "Khu phố 3"),
+    ("Mü Hßa", "Mỹ Hòa"),
+    ("Mü Hoµ", "Mỹ Hoà"),
+    ("X· ¼ng N\xada", "Xã Ẳng Nưa"),
+    ("Ph\xadêng ¤ Chî Dõa", "Phường Ô Chợ Dừa"),
+    ("HuyÖn ñy Ba Tri", "Huyện ủy Ba Tri"),
+    ("Chi bé Êp T©n Hßa", "Chi bộ ấp Tân Hòa"),
+    ("NguyÔn ThÞ øng", "Nguyễn Thị Ứng"),
+    ("Hé cËn nghÌo", "Hộ cận nghèo"),
+    ("CéNG HOµ X· HéI CHñ NGHÜA VIÖT NAM", "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+    ("§¶NG ñY X· T¢N Hµ", "ĐẢNG ỦY XÃ TÂN HÀ"),
+    ("¦íC TÝNH", "ƯỚC TÍNH"),
+]
+VNI_CASES = [
+    ("Coäng hoøa xaõ hoäi chuû nghóa Vieät Nam", "Cộng hòa xã hội chủ nghĩa Việt Nam"),
+    ("Coäng hoaø xaõ hoäi chuû nghóa Vieät Nam", "Cộng hoà xã hội chủ nghĩa Việt Nam"),
+    ("Ñoäc laäp - Töï do - Haïnh phuùc", "Độc lập - Tự do - Hạnh phúc"),
+    ("AÁp An Thaïnh", "Ấp An Thạnh"),
+    ("Khu phoá 3", "Khu phố 3"),
+    ("Myõ Hoøa", "Mỹ Hòa"),
+    ("Myõ Hoaø", "Mỹ Hoà"),
+    ("Xaõ AÚng Nöa", "Xã Ẳng Nưa"),
+    ("Xaõ Kieâu Kî", "Xã Kiêu Kỵ"),
+    ("Phöôøng OÂ Chôï Döøa", "Phường Ô Chợ Dừa"),
+    ("Nguyeãn Thò ÖÙng", "Nguyễn Thị Ứng"),
+    ("Khoâng", "Không"),
+    ("COÄNG HOØA XAÕ HOÄI CHUÛ NGHÓA VIEÄT NAM", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+    ("ÑAÛNG UÛY XAÕ TAÂN HAØ", "ĐẢNG ỦY XÃ TÂN HÀ"),
+    ("ÖÔÙC TÍNH", "ƯỚC TÍNH"),
+]
+LEGACY_CASES = [(t, u, TCVN3) for t, u in TCVN3_CASES] + [(t, u, VNI) for t, u in VNI_CASES]
+
+NOT_LEGACY = [
+    "",
+    "   ",
+    "Khu phố 3",
+    "Ấp An Thạnh",
+    "Mỹ Hòa",
+    "Cộng hoà xã hội chủ nghĩa Việt Nam",
+    unicodedata.normalize("NFD", "Cộng hoà xã hội chủ nghĩa Việt Nam"),
+    "Xã Tân Hà",  # correct Vietnamese that is all Latin-1
+    "Bé Ba",
+    "Cà Mau",
+    "Trà Ôn",
+    "Sông Bé",
+    "HOÀ BÌNH",
+    "Café crème",
+    "Müller",
+    "José García",
+    "São Paulo",
+    "Björk",
+    "naïve",
+    "Je ne sais pas où il est",
+    "Todavía aún no ha llegado",
+    "aún",
+    "où",
+    "5 µm",
+    "3 × 4",
+    "© 2020 Công ty",
+    "£50 per day",
+    "½ cup",
+    "29110-03",
+    "nguyen.van.a@example.vn",
+    "1.234,5",
+    "0901 234 567",
+]
+
+
+@cache
+def national_rows() -> list[dict[str, str]]:
+    with legacy._NAMES_CSV.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def national_names() -> list[str]:
+    """Every distinct commune, district and province name."""
+    keys = ("province_name", "district_name", "commune_name")
+    return sorted({row[key] for row in national_rows() for key in keys})
+
+
+@pytest.mark.parametrize(("text", "expected", "encoding"), LEGACY_CASES)
+def test_legacy_text_is_repaired_to_nfc_unicode(text: str, expected: str, encoding: str) -> None:
+    assert repair(text) == (expected, encoding)
+    assert unicodedata.is_normalized("NFC", repair(text)[0])
+
+
+@pytest.mark.parametrize(("text", "expected", "encoding"), LEGACY_CASES)
+def test_encode_legacy_writes_what_the_legacy_font_would(
+    text: str, expected: str, encoding: str
+) -> None:
+    assert encode_legacy(expected, encoding) == text
+
+
+def test_guillemets_around_tcvn3_text_stay_quotes() -> None:
+    # « and » are also the TCVN3 codes of ô and ằ; at a word's edge they are quotes if that reads
+    # better, inside a word letters.
+    assert repair("«Céng hoµ x· héi»") == ("«Cộng hoà xã hội»", TCVN3)
+    assert repair("«ng B¶y b»ng lßng") == ("ông Bảy bằng lòng", TCVN3)
+
+
+def test_encode_legacy_gives_the_reference_examples() -> None:
+    unicode = "Cộng hoà xã hội chủ nghĩa Việt Nam"
+    assert encode_legacy(unicode, TCVN3) == "Céng hoµ x· héi chñ nghÜa ViÖt Nam"
+    assert encode_legacy("Cộng hòa xã hội chủ nghĩa Việt Nam", VNI) == (
+        "Coäng hoøa xaõ hoäi chuû nghóa Vieät Nam"
+    )
+
+
+def test_encode_legacy_accepts_nfd_and_keeps_what_it_cannot_encode() -> None:
+    nfd = unicodedata.normalize("NFD", "Tiền Giang")
+    assert encode_legacy(nfd, TCVN3) == encode_legacy("Tiền Giang", TCVN3) == "TiÒn Giang"
+    assert encode_legacy("Tổ 3 – № 5 €", VNI) == "Toå 3 – № 5 €"
+
+
+def test_encode_legacy_rejects_an_unknown_encoding() -> None:
+    with pytest.raises(ValueError, match="unknown legacy encoding"):
+        encode_legacy("Xã", "VISCII")
+
+
+@pytest.mark.parametrize("text", NOT_LEGACY)
+def test_text_that_is_not_legacy_is_returned_unchanged(text: str) -> None:
+    assert repair(text) == (text, None)
+
+
+def test_ascii_and_unicode_vietnamese_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: object) -> None:
+        raise AssertionError("decoder reached")
+
+    monkeypatch.setattr(legacy, "_candidate", fail)
+    for text in ("Khu pho 3", "Xã Tân Mỹ", "Phường 1", "Trần Thị Bình", "29110-03"):
+        assert repair(text) == (text, None)
+
+
+def test_no_national_name_is_changed_in_nfc_or_nfd() -> None:
+    names = national_names()
+    changed = [name for name in names if repair(name) != (name, None)]
+    nfd = [unicodedata.normalize("NFD", name) for name in names]
+    changed += [name for name in nfd if repair(name) != (name, None)]
+    assert len(names) > 8_000
+    assert changed == []
+
+
+# TCVN3 has no codes for capital toned letters, so these official names (written with a lower-case
+# initial, or with a cluster like "SR" that reads as capitals) come back differing in case only.
+TCVN3_CASE_ONLY = {
+    "Xã AL Bá",
+    "Xã An Ấp",
+    "Xã Mường é",
+    "Xã Nậm ét",
+    "Xã Pa ủ",
+    "Xã SRó",
+    "Xã Triệu ẩu",
+    "Xã é Tòng",
+    "Xã Đại áng",
+    "Xã Đồng ý",
+}
+
+
+@pytest.mark.parametrize("encoding", [TCVN3, VNI])
+def test_every_national_commune_name_round_trips_through_the_legacy_encoding(
+    encoding: str,
+) -> None:
+    communes = [row["commune_name"] for row in national_rows()]
+    assert len(communes) == 10_767
+    missed, case_only, wrong = [], set(), []
+    for name in communes:
+        text, found = repair(encode_legacy(name, encoding))
+        if found != encoding:
+            missed.append(name)
+        elif text != name:
+            (case_only.add if text.lower() == name.lower() else wrong.append)(name)
+    assert missed == []  # detection: 10,767 of 10,767
+    assert wrong == []
+    assert case_only == (TCVN3_CASE_ONLY if encoding == TCVN3 else set())
+
+
+@pytest.mark.parametrize("encoding", [TCVN3, VNI])
+def test_district_and_province_names_round_trip(encoding: str) -> None:
+    keys = ("province_name", "district_name")
+    names = {row[key] for row in national_rows() for key in keys}
+    assert {
+        name for name in names if repair(encode_legacy(name, encoding)) != (name, encoding)
+    } == (set())
+
+
+def test_column_evidence_repairs_cells_too_short_to_judge_alone() -> None:
+    column = ["X· T©n Hµ", "Cã", "Ghi chó", "Kh«ng", "An Phã", "Café", "29110-03", ""]
+    assert [repair(v)[1] for v in column] == [TCVN3, None, None, TCVN3, None, None, None, None]
+    assert repair_column(column) == [
+        ("Xã Tân Hà", TCVN3),
+        ("Có", TCVN3),
+        ("Ghi chú", TCVN3),
+        ("Không", TCVN3),
+        ("An Phó", TCVN3),
+        ("Café", None),
+        ("29110-03", None),
+        ("", None),
+    ]
+
+
+def test_column_with_unicode_vietnamese_converts_only_cells_that_improve() -> None:
+    column = ["Xaõ Taân Haø", "Coù", "Toát", "Thò", "Cô Tô", "Hà Nội"]
+    assert repair_column(column) == [
+        ("Xã Tân Hà", VNI),
+        ("Có", VNI),
+        ("Tốt", VNI),
+        ("Thị", VNI),
+        ("Cô Tô", None),  # "Cô Tô" and "Cơ Tơ" read alike: no improvement, no change
+        ("Hà Nội", None),
+    ]
+
+
+def test_column_never_converts_a_cell_holding_letters_the_encoding_has_no_code_for() -> None:
+    # "à" and "À" are no VNI spelling (VNI writes "aø"), so "Bà Tô" is not VNI for "Bà Tơ".
+    column = ["Xaõ Taân Haø", "Coù", "Bà Tô", "ĐÀ NẴNG"]
+    assert repair_column(column)[2:] == [("Bà Tô", None), ("ĐÀ NẴNG", None)]
+
+
+def test_column_without_legacy_evidence_or_with_both_encodings_is_judged_cell_by_cell() -> None:
+    alone = ["Cã", "Bé Ba", "Ghi chó"]
+    assert repair_column(alone) == [(v, None) for v in alone]
+    mixed = ["X· T©n Hµ", "Xaõ Taân Haø", "Cã", "Coù"]
+    assert repair_column(mixed) == [repair(v) for v in mixed]
+
+
+LETTERS = (
+    "abcdeghiklmnopqrstuvxyABCDEGHIKLMNOPQRSTUVXY 0123456789-'.,«»"
+    + bytes(range(0x80, 0x100)).decode("cp1252", errors="ignore")
+    + "ăâêôơưđĂÂÊÔƠƯĐạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ\u0300\u0301\u0303\u0309\u0323"
+)
+
+
+@settings(deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=LETTERS)))
+def test_repair_never_raises_and_is_idempotent(text: str) -> None:
+    fixed, encoding = repair(text)
+    assert repair(fixed)[0] == fixed
+    assert encoding in (None, TCVN3, VNI)
+    if encoding is None:
+        assert fixed == text
+    else:
+        assert unicodedata.is_normalized("NFC", fixed)
+
+
+@settings(deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(sorted(w for w in legacy._lexicon() if len(w) > 1)), min_size=1, max_size=6
+    ),
+    st.sampled_from([TCVN3, VNI]),
+)
+def test_encoded_vietnamese_repairs_to_the_same_words_or_is_left_alone(
+    words: list[str], encoding: str
+) -> None:
+    text = " ".join(words)
+    fixed, found = repair(encode_legacy(text, encoding))
+    assert found in (None, encoding)
+    if found:
+        assert fixed.lower() == text.lower()
