@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+from typing import Any
 
 CRASH_ENV = "NAMCOSO_CRASH_AT"
 HOLD_ENV = "NAMCOSO_TEST_HOLD_SECONDS"
@@ -90,7 +91,7 @@ def _arm_replace_crash() -> None:
     calls ``os.replace``; dying there is dying with the temp file written, not yet moved.
     """
 
-    def replace(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
         if str(src).endswith(".xlsx.tmp"):
             _die("master_temp_written")
         return _REPLACE(src, dst, *args, **kwargs)

@@ -1,8 +1,10 @@
 """The run lock: two syncs never run at once.
 
-An OS file lock (``flock``) taken without waiting. The kernel drops it when the process
-dies, so a lock left by a killed sync never blocks the next one. The file also records
-who holds it, so the second sync can say which process and since when.
+An OS file lock (``flock``) on ``.namcoso/sync.lock``, taken without waiting. The kernel
+drops it when the process dies, however it dies, so a lock left by a killed sync never
+blocks the next one. The file also records who holds it (pid, since when), so the second
+sync can say which process is running and since when. ``flock`` locks are only reliable
+on a local disk: keep the project folder (or at least ``.namcoso/``) off network shares.
 """
 
 from __future__ import annotations
@@ -10,17 +12,33 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from .errors import SyncLocked
+from .faults import hold_if_requested
 
 try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
     import msvcrt
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The process that holds the run lock, as it wrote itself into the lock file."""
+
+    pid: int | None
+    since: str  # local time, "dd/mm/YYYY HH:MM:SS"
+
+    def describe(self) -> str:
+        """``pid 1234, từ 29/11/2026 08:00:01`` (or what is known of it)."""
+        parts = [f"pid {self.pid}" if self.pid else "", f"từ {self.since}" if self.since else ""]
+        return ", ".join(p for p in parts if p)
 
 
 def _try_lock(fd: int) -> bool:
@@ -35,30 +53,51 @@ def _try_lock(fd: int) -> bool:
 
 
 @contextlib.contextmanager
-def run_lock(path: Path) -> Iterator[None]:
-    """Hold the project's run lock, or raise :class:`SyncLocked` at once."""
+def run_lock(path: Path) -> Iterator[LockHolder]:
+    """Hold the project's run lock, or raise :class:`SyncLocked` at once, naming the holder.
+
+    The lock is released when the block ends, however it ends, and by the kernel if the
+    process is killed.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if not _try_lock(fd):
-            holder = _holder(path)
-            raise SyncLocked(
-                "Một lần đồng bộ khác đang chạy"
-                + (f" (pid {holder.get('pid')}, từ {holder.get('since')})" if holder else "")
-                + "; lần này dừng lại."
-            )
+            holder = _read_holder(path)
+            who = f" ({holder.describe()})" if holder and holder.describe() else ""
+            raise SyncLocked(f"Một lần đồng bộ khác đang chạy{who}; lần này dừng lại.")
+        me = LockHolder(os.getpid(), datetime.now().strftime("%d/%m/%Y %H:%M:%S"))
         os.ftruncate(fd, 0)
-        info = {"pid": os.getpid(), "since": datetime.now().strftime("%d/%m/%Y %H:%M:%S")}
-        os.write(fd, json.dumps(info).encode())
-        os.fsync(fd)
-        yield
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, json.dumps({"pid": me.pid, "since": me.since}).encode())
+        hold_if_requested()
+        yield me
     finally:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def _holder(path: Path) -> dict:
+def current_holder(path: Path) -> LockHolder | None:
+    """Who holds the run lock now, or None when no sync is running (for ``status``)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDWR)
     try:
-        return json.loads(path.read_text() or "{}")
-    except (OSError, ValueError):
-        return {}
+        if _try_lock(fd):
+            return None
+        return _read_holder(path) or LockHolder(None, "")
+    finally:
+        os.close(fd)
+
+
+def _read_holder(path: Path, attempts: int = 5) -> LockHolder | None:
+    """The holder's record; retried briefly, as the holder may be writing it right now."""
+    for attempt in range(attempts):
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+            return LockHolder(int(info["pid"]), str(info.get("since", "")))
+        except (OSError, ValueError, KeyError, TypeError):
+            if attempt + 1 < attempts:
+                time.sleep(0.02)
+    return None

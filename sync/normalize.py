@@ -32,16 +32,24 @@ _PARENTHESES = re.compile(r"\(.*?\)")
 class RawTable:
     """One input tab of one commune, after header mapping.
 
-    ``frame`` has one column per mapped key (raw values, text in NFC) plus ``_row``, the
-    1-based sheet row. ``letters`` gives each key's column letter in the sheet.
+    ``rows`` hold the raw values (text in NFC) in the order of ``tab.keys`` and
+    ``row_numbers`` their 1-based sheet rows; ``frame`` shows both as a DataFrame (with
+    ``_row``). ``letters`` gives each key's column letter in the sheet.
     """
 
     tab: Tab
     title: str  # the title as found in the sheet
-    frame: pd.DataFrame
+    rows: list[list[Any]]
+    row_numbers: list[int]
     letters: dict[str, str]
     findings: list[Finding] = field(default_factory=list)
     ok: bool = True  # False when the tab is missing or its header could not be mapped
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.rows, columns=self.tab.keys, dtype=object)
+        frame["_row"] = self.row_numbers
+        return frame
 
     def cell(self, key: str, row: int) -> str:
         return f"{self.letters.get(key, 'A')}{row}"
@@ -174,11 +182,10 @@ def _is_totals_row(row: list[Any]) -> bool:
 
 def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTable:
     """Find and map one input tab of a commune sheet."""
-    empty = pd.DataFrame({k: pd.Series(dtype=object) for k in [*tab.keys, "_row"]})
     title = find_tab(grids, tab)
     if title is None:
         f = finding("missing_tab", commune=commune, tab=tab.title)
-        return RawTable(tab, tab.title, empty, {}, [f], ok=False)
+        return RawTable(tab, tab.title, [], [], {}, [f], ok=False)
     grid, findings = _repair_grid(grids[title], commune, title)
     header_row, height, mapped = find_header(grid, tab)
     found_keys = set(mapped.values())
@@ -198,7 +205,7 @@ def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTab
                 expected=", ".join(c.header for c in tab.columns),
             )
         )
-        return RawTable(tab, title, empty, {}, findings, ok=False)
+        return RawTable(tab, title, [], [], {}, findings, ok=False)
 
     ignored = header_map().ignored
     header_cells = (
@@ -225,10 +232,12 @@ def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTab
     header_keys = {fold(str(v)) for v in header_cells if isinstance(v, str)}
     rows: list[list[Any]] = []
     row_numbers: list[int] = []
-    indices = list(mapped)
+    by_key = {key: i for i, key in mapped.items()}
+    indices = [by_key.get(key, -1) for key in tab.keys]
     for r in range(first_data, len(grid)):
         row = grid[r]
-        values = [row[i] if i < len(row) else None for i in indices]
+        width = len(row)
+        values = [row[i] if 0 <= i < width else None for i in indices]
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         if _is_totals_row(values):
@@ -238,13 +247,8 @@ def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTab
             continue  # the header repeated (a printed page break)
         rows.append(values)
         row_numbers.append(r + 1)
-    frame = pd.DataFrame(rows, columns=[mapped[i] for i in indices], dtype=object)
-    for key in tab.keys:
-        if key not in frame:
-            frame[key] = None
-    frame["_row"] = row_numbers
     letters = {key: column_letter(i) for i, key in mapped.items()}
-    return RawTable(tab, title, frame, letters, findings)
+    return RawTable(tab, title, rows, row_numbers, letters, findings)
 
 
 def normalize_commune(grids: dict[str, Grid], commune: str = "") -> dict[str, RawTable]:

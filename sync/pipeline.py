@@ -38,7 +38,7 @@ from .summarize import (
     rating_stats,
     support_stats,
 )
-from .validate import validate_commune
+from .validate import CommuneResult, validate_communes
 
 log = logging.getLogger("namcoso")
 VIETNAM = timezone(timedelta(hours=7))
@@ -123,6 +123,18 @@ class _Commune:
     has_own_tabs: bool | None = None
 
 
+@dataclass
+class _Read:
+    """A commune sheet read this run, normalized, waiting for the batch validation."""
+
+    code: str
+    source: str
+    fingerprint: str | None
+    previous: SourceRecord | None
+    raws: dict
+    has_own_tabs: bool
+
+
 def _pull_one(
     code: str,
     source: str,
@@ -130,17 +142,12 @@ def _pull_one(
     previous: SourceRecord | None,
     backend: Backend,
     store: StateStore,
-    registry: Registry,
-    config: Config,
-    now: datetime,
     force: bool,
-    accept: bool,
     result: SyncResult,
     change: StateChange,
-) -> _Commune:
-    """Read one commune if it changed; else (or if unreadable, or held) its last good rows."""
-    stored = store.accepted(code)
-    last_tables, last_rows = stored if stored else ({}, 0)
+) -> _Commune | _Read:
+    """Read and normalize one commune if it changed; else (or if unreadable) its last good
+    rows."""
     unchanged = (
         previous is not None
         and previous.source == source
@@ -148,11 +155,11 @@ def _pull_one(
         and previous.fingerprint == fingerprint
         and previous.status != "unreadable"
     )
-    if unchanged and not force and not accept:
+    if unchanged and not force:
         result.communes_skipped += 1
         if previous.status == "held":
             result.held.append(code)
-        return _Commune(code, source, last_tables, store.findings(code), previous)
+        return _Commune(code, source, _last_tables(store, code), store.findings(code), previous)
     try:
         grids = backend.read_commune(source)
     except SourceUnavailable as e:
@@ -165,18 +172,44 @@ def _pull_one(
         record = SourceRecord(
             code, source, None, "unreadable", previous.last_read if previous else None, str(e)
         )
-        findings = [problem]
         change.sources[code] = record
-        change.findings[code] = findings
-        return _Commune(code, source, last_tables, findings, record)
+        change.findings[code] = [problem]
+        return _Commune(code, source, _last_tables(store, code), [problem], record)
     result.communes_read += 1
     own_titles = {commune_layout()[k].title for k in ("assignments", "feedback")}
-    has_own_tabs = own_titles <= set(grids)
-    raws = normalize_commune(grids, code)
-    checked = validate_commune(raws, code, registry, now.date())
+    return _Read(
+        code,
+        source,
+        fingerprint,
+        previous,
+        normalize_commune(grids, code),
+        own_titles <= set(grids),
+    )
+
+
+def _last_tables(store: StateStore, code: str) -> dict[str, pd.DataFrame]:
+    stored = store.accepted(code)
+    return stored[0] if stored else {}
+
+
+def _accept_one(
+    read: _Read,
+    checked: CommuneResult,
+    store: StateStore,
+    config: Config,
+    now: datetime,
+    force: bool,
+    accept: bool,
+    result: SyncResult,
+    change: StateChange,
+) -> _Commune:
+    """Take a commune's newly validated rows, unless they dropped suddenly (drop guard)."""
+    code, source, fingerprint, previous = read.code, read.source, read.fingerprint, read.previous
     result.rows_rejected += checked.rejected
     content_changed = previous is None or previous.fingerprint != fingerprint or force
     last_read = now if content_changed or previous.last_read is None else previous.last_read
+    stored = store.accepted(code)
+    last_tables, last_rows = stored if stored else ({}, 0)
     dropped = last_rows > 0 and checked.accepted < last_rows * (1 - config.rules.max_drop_ratio)
     if dropped and not accept:
         held = finding("drop_held", commune=code, before=last_rows, after=checked.accepted)
@@ -188,7 +221,7 @@ def _pull_one(
         )
         change.sources[code] = record
         change.findings[code] = findings
-        return _Commune(code, source, last_tables, findings, record, has_own_tabs)
+        return _Commune(code, source, last_tables, findings, record, read.has_own_tabs)
     record = SourceRecord(code, source, fingerprint, "ok", last_read)
     change.sources[code] = record
     change.accepted[code] = checked.tables
@@ -201,7 +234,7 @@ def _pull_one(
                 (code, h, str(p), iso)
                 for h, p in zip(table["hamlet_code"], table[period], strict=True)
             )
-    return _Commune(code, source, checked.tables, checked.findings, record, has_own_tabs)
+    return _Commune(code, source, checked.tables, checked.findings, record, read.has_own_tabs)
 
 
 def _summary_tabs(
@@ -277,7 +310,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         fingerprints = backend.fingerprints([s for s in sources.values() if s])
         previous = store.sources()
         change = StateChange()
-        communes = [
+        pulled = [
             _pull_one(
                 code,
                 source,
@@ -285,16 +318,22 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
                 previous.get(code),
                 backend,
                 store,
-                registry,
-                config,
-                now,
-                full,
-                code in accept,
+                full or code in accept,
                 result,
                 change,
             )
             for code, source in sources.items()
             if source
+        ]
+        reads = [p for p in pulled if isinstance(p, _Read)]
+        checked = validate_communes({r.code: r.raws for r in reads}, registry, now.date())
+        communes = [
+            _accept_one(
+                p, checked[p.code], store, config, now, full, p.code in accept, result, change
+            )
+            if isinstance(p, _Read)
+            else p
+            for p in pulled
         ]
         crash_point("after_read")
         result.rows_accepted = sum(sum(len(t) for t in c.tables.values()) for c in communes)

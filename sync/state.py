@@ -1,10 +1,11 @@
 """The state store: what sync remembers between runs, in one SQLite file.
 
 Runs; per commune: the fingerprint last read, status, last good accepted rows and their
-findings; the first-seen time of every reported (hamlet, period); hashes of what was
-last written, so a run with nothing new writes nothing. WAL with ``synchronous=FULL``;
-each run's change of state is one transaction (:meth:`StateStore.commit`), so a crash
-leaves either the old state or the new one.
+findings (and the history of those findings, one entry each time they changed); the
+first-seen time of every reported (hamlet, period); hashes of what was last written, so a
+run with nothing new writes nothing. WAL with ``synchronous=FULL``; each run's change of
+state is one transaction (:meth:`StateStore.commit`), so a crash (even ``kill -9``) leaves
+either the old state or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from .faults import crash_point
 from .findings import Finding
 from .layout import commune_layout
 
@@ -57,11 +59,20 @@ CREATE TABLE IF NOT EXISTS outputs (
     target TEXT PRIMARY KEY,
     hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS findings_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    commune TEXT NOT NULL,
+    recorded TEXT NOT NULL,
+    findings TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_history_commune ON findings_history (commune, id);
 """
 
 
 @dataclass
 class SourceRecord:
+    """What the store knows of one commune's sheet after the last run."""
+
     commune: str
     source: str
     fingerprint: str | None
@@ -93,6 +104,7 @@ def _to_json(value: Any) -> Any:
 
 
 def tables_to_json(tables: dict[str, pd.DataFrame]) -> str:
+    """A commune's accepted tables as JSON (dates as ISO text, missing values as null)."""
     payload = {}
     for key, frame in tables.items():
         payload[key] = {
@@ -103,6 +115,7 @@ def tables_to_json(tables: dict[str, pd.DataFrame]) -> str:
 
 
 def tables_from_json(text: str) -> dict[str, pd.DataFrame]:
+    """The inverse of :func:`tables_to_json`, with the column types of the layout."""
     layout = commune_layout()
     out = {}
     for key, payload in json.loads(text).items():
@@ -132,9 +145,21 @@ class StateStore:
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
+        """Close the connection (the last one to close checkpoints the WAL)."""
         self.db.close()
 
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def integrity_ok(self) -> bool:
+        """``PRAGMA integrity_check`` says ``ok``."""
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
     def sources(self) -> dict[str, SourceRecord]:
+        """Each commune's source record: what was last read, its status and when."""
         rows = self.db.execute(
             "SELECT commune, source, fingerprint, status, last_read, detail FROM sources"
         )
@@ -159,16 +184,30 @@ class StateStore:
         ).fetchone()
         return [] if row is None else [Finding(**f) for f in json.loads(row[0])]
 
+    def findings_history(self, commune: str) -> list[tuple[datetime, list[Finding]]]:
+        """Each change of a commune's findings, oldest first: when, and the new findings."""
+        rows = self.db.execute(
+            "SELECT recorded, findings FROM findings_history WHERE commune = ? ORDER BY id",
+            (commune,),
+        )
+        return [
+            (datetime.fromisoformat(r[0]), [Finding(**f) for f in json.loads(r[1])]) for r in rows
+        ]
+
     def first_seen(self) -> pd.DataFrame:
+        """When a sync first saw each (hamlet, month) and (hamlet, year) reported."""
         rows = self.db.execute("SELECT commune, hamlet, period, seen FROM first_seen").fetchall()
         frame = pd.DataFrame(rows, columns=["commune_code", "hamlet_code", "period", "seen"])
         frame["seen"] = pd.to_datetime(frame["seen"], format="ISO8601")
         return frame
 
     def outputs(self) -> dict[str, str]:
+        """Content hashes of what was last written, by target (``master:<tab>``,
+        ``commune:<code>``)."""
         return dict(self.db.execute("SELECT target, hash FROM outputs"))
 
     def runs(self, limit: int = 20, changed_only: bool = False) -> list[dict[str, Any]]:
+        """The last runs, newest first, with their counts."""
         where = "WHERE changed = 1" if changed_only else ""
         rows = self.db.execute(
             f"SELECT started, mode, stats, changed FROM runs {where} ORDER BY id DESC LIMIT ?",
@@ -181,6 +220,7 @@ class StateStore:
     def commit(self, change: StateChange) -> None:
         """Apply one run's change of state in a single transaction."""
         db = self.db
+        recorded = (change.run or {}).get("started") or datetime.now().astimezone().isoformat()
         db.execute("BEGIN IMMEDIATE")
         try:
             for rec in change.sources.values():
@@ -203,6 +243,15 @@ class StateStore:
                 )
             for commune, findings in change.findings.items():
                 payload = json.dumps([f.as_dict() for f in findings], ensure_ascii=False)
+                before = db.execute(
+                    "SELECT findings FROM findings WHERE commune = ?", (commune,)
+                ).fetchone()
+                if before is None or before[0] != payload:
+                    db.execute(
+                        "INSERT INTO findings_history (commune, recorded, findings) "
+                        "VALUES (?, ?, ?)",
+                        (commune, recorded, payload),
+                    )
                 db.execute("INSERT OR REPLACE INTO findings VALUES (?, ?)", (commune, payload))
             db.executemany(
                 "INSERT OR IGNORE INTO first_seen VALUES (?, ?, ?, ?)", change.first_seen
@@ -219,6 +268,7 @@ class StateStore:
                         int(run.get("changed", False)),
                     ),
                 )
+            crash_point("inside_state_commit")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

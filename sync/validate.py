@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .findings import ERROR, Finding, finding
+from .layout import Tab, commune_layout
 from .normalize import RawTable
 from .registry import Registry, name_key
 from .text import closest
@@ -54,17 +55,31 @@ def _shown_param(value: Any) -> str:
 
 
 class _TabCheck:
-    """Collects the findings and rejected rows of one tab."""
+    """One input tab of many communes at once: the rows, their findings and rejections.
 
-    def __init__(self, raw: RawTable, commune: str) -> None:
-        self.raw = raw
-        self.commune = commune
-        self.frame = raw.frame
-        self.bad = np.zeros(len(raw.frame), dtype=bool)
+    ``frame`` holds every commune's rows of the tab, ``_src`` says which (commune, title as
+    found, column letters) each row came from, so a finding names the commune's own cell.
+    """
+
+    def __init__(self, tab: Tab, raws: list[tuple[str, RawTable]]) -> None:
+        self.tab = tab
+        self.sources = [(commune, raw.title, raw.letters) for commune, raw in raws]
+        rows: list[list[Any]] = []
+        numbers: list[int] = []
+        src: list[int] = []
+        for i, (_, raw) in enumerate(raws):
+            rows.extend(raw.rows)
+            numbers.extend(raw.row_numbers)
+            src.extend([i] * len(raw.rows))
+        self.frame = pd.DataFrame(rows, columns=tab.keys, dtype=object)
+        self.rows = np.array(numbers, dtype=np.int64)
+        self.src = np.array(src, dtype=np.int64)
+        communes = np.array([c for c, _, _ in self.sources] or [""], dtype=object)
+        self.communes = communes[self.src] if len(self.src) else np.array([], dtype=object)
+        self.bad = np.zeros(len(self.frame), dtype=bool)
         self.findings: list[Finding] = []
 
     def add(self, code: str, key: str, positions, *, reject: bool = True, **fields) -> None:
-        rows = self.frame["_row"].to_numpy()
         raw_values = self.frame[key].to_numpy() if key in self.frame else None
         for pos in np.flatnonzero(positions) if isinstance(positions, np.ndarray) else positions:
             extra = {
@@ -72,13 +87,15 @@ class _TabCheck:
                 for k, v in fields.items()
             }
             value = extra.pop("value", _shown(raw_values[pos]) if raw_values is not None else "")
+            commune, title, letters = self.sources[self.src[pos]]
+            row = int(self.rows[pos])
             self.findings.append(
                 finding(
                     code,
-                    commune=self.commune,
-                    tab=self.raw.title,
-                    cell=self.raw.cell(key, int(rows[pos])),
-                    row=int(rows[pos]),
+                    commune=commune,
+                    tab=title,
+                    cell=f"{letters.get(key, 'A')}{row}",
+                    row=row,
                     value=value,
                     **extra,
                 )
@@ -88,30 +105,37 @@ class _TabCheck:
 
 
 def _resolve_hamlets(check: _TabCheck, registry: Registry) -> pd.Series:
-    """Hamlet text → hamlet code of this commune; findings for unknown and foreign ones."""
-    commune = check.commune
-    own = registry.hamlet_keys(commune)
+    """Hamlet text → hamlet code of the row's own commune; findings for unknown and foreign
+    ones. Names are folded once per distinct text, codes looked up once per distinct pair."""
     texts = check.frame["hamlet"]
-    codes, uniques = pd.factorize(texts.map(lambda v: name_key(_shown(v))))
-    resolved = np.array([own.get(k) for k in uniques] + [None], dtype=object)[codes]
-    missing = np.array([_shown(v) == "" for v in texts], dtype=bool)
-    column = check.raw.tab.column("hamlet").header
+    text_codes, text_uniques = pd.factorize(texts, use_na_sentinel=True)
+    keys = np.array([name_key(_shown(v)) for v in text_uniques] + [""], dtype=object)
+    row_keys = keys[text_codes]
+    pair_codes, pairs = pd.factorize(
+        pd.Series(check.communes, dtype=object) + "\x1f" + pd.Series(row_keys, dtype=object)
+    )
+    lookup = []
+    for pair in pairs:
+        commune, _, key = pair.partition("\x1f")
+        lookup.append(registry.hamlet_keys(commune).get(key) if key else None)
+    resolved = np.array([*lookup, None], dtype=object)[pair_codes]
+    missing = row_keys == ""
+    column = check.tab.column("hamlet").header
     check.add("missing_value", "hamlet", missing, column=column, expected="tên ấp/khu phố")
-    names = registry.hamlet_names(commune)
     for pos in np.flatnonzero(~missing & pd.isna(resolved)):
-        key = name_key(_shown(texts.iloc[pos]))
+        commune, key = check.communes[pos], row_keys[pos]
         others = [c for c in registry.owners(key) if c != commune]
         if others:
             check.add("foreign_hamlet", "hamlet", [pos], other=registry.commune_name(others[0]))
         else:
-            guesses = closest(key, names)
+            guesses = closest(key, registry.hamlet_names(commune))
             hint = " Có phải " + " hoặc ".join(f'"{g}"' for g in guesses) + "?" if guesses else ""
             check.add("unknown_hamlet", "hamlet", [pos], suggestion=hint)
     return pd.Series(resolved, index=texts.index, dtype=object)
 
 
 def _parse_columns(check: _TabCheck) -> dict[str, pd.Series]:
-    tab = check.raw.tab
+    tab = check.tab
     parsed: dict[str, pd.Series] = {}
     for column in tab.columns:
         if column.key == "hamlet":
@@ -152,7 +176,7 @@ def _counts(check: _TabCheck, parsed: dict[str, pd.Series], key: str, minimum: i
     values = pd.array(parsed[key].tolist(), dtype="Int64")
     parsed[key] = pd.Series(values, index=parsed[key].index)
     values = parsed[key]
-    header = check.raw.tab.column(key).header
+    header = check.tab.column(key).header
     negative = (values < 0).to_numpy(dtype=bool, na_value=False)
     check.add("negative_count", key, negative, column=header)
     if minimum > 0:
@@ -161,7 +185,7 @@ def _counts(check: _TabCheck, parsed: dict[str, pd.Series], key: str, minimum: i
 
 
 def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) -> None:
-    tab = check.raw.tab
+    tab = check.tab
     this_month = f"{today.year:04d}-{today.month:02d}"
     if tab.key == "meetings":
         months = parsed["month"]
@@ -246,8 +270,11 @@ def _period_label(tab_key: str, period: Any) -> str:
 
 
 def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str]) -> pd.DataFrame:
-    """Identical duplicates kept once (Cảnh báo); conflicting ones all rejected (Lỗi)."""
-    tab_key = check.raw.tab.key
+    """Identical duplicates kept once (Cảnh báo); conflicting ones all rejected (Lỗi).
+
+    ``accepted`` is indexed by the rows' positions in ``check.frame``.
+    """
+    tab_key = check.tab.key
     period = PERIOD_KEYS.get(tab_key)
     if period is None or accepted.empty:
         return accepted
@@ -256,36 +283,37 @@ def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str])
     if not dup.any():
         return accepted
     drop: list[int] = []
-    positions = {row: pos for pos, row in enumerate(check.frame["_row"])}
     for _, group in accepted[dup].groupby(key, sort=False):
-        rows = ", ".join(str(r) for r in group["_row"])
-        hamlet = _shown(check.frame["hamlet"].iloc[positions[group["_row"].iloc[0]]])
+        rows = ", ".join(str(check.rows[pos]) for pos in group.index)
+        hamlet = _shown(check.frame["hamlet"].iloc[group.index[0]])
         label = _period_label(tab_key, group[period].iloc[0])
         same = len(group[value_keys].astype(str).drop_duplicates()) == 1
         code = "duplicate_identical" if same else "duplicate_conflict"
         targets = group.index[:1] if same else group.index
-        for idx in targets:
-            pos = positions[accepted.at[idx, "_row"]]
-            check.add(
-                code,
-                "hamlet",
-                [pos],
-                reject=not same,
-                hamlet=hamlet,
-                period=label,
-                rows=rows,
-                count=len(group),
-            )
+        check.add(
+            code,
+            "hamlet",
+            list(targets),
+            reject=not same,
+            hamlet=hamlet,
+            period=label,
+            rows=rows,
+            count=len(group),
+        )
         drop.extend(group.index[1:] if same else group.index)
     return accepted.drop(index=drop)
 
 
-def validate_tab(raw: RawTable, commune: str, registry: Registry, today: date):
-    """(accepted rows, findings, rejected count) for one normalized tab."""
-    check = _TabCheck(raw, commune)
-    tab = raw.tab
-    if not raw.ok or raw.frame.empty:
-        return None, list(raw.findings), 0
+def validate_tabs(
+    tab: Tab, raws: list[tuple[str, RawTable]], registry: Registry, today: date
+) -> tuple[pd.DataFrame, list[Finding], dict[str, int]]:
+    """One input tab of many communes: (accepted rows with ``commune_code``, findings,
+    rejected rows per commune). Every check runs once over all the rows."""
+    findings = [f for _, raw in raws for f in raw.findings]
+    usable = [(commune, raw) for commune, raw in raws if raw.ok and raw.rows]
+    check = _TabCheck(tab, usable)
+    if check.frame.empty:
+        return _empty_accepted(tab), findings, {}
     hamlet_codes = _resolve_hamlets(check, registry)
     parsed = _parse_columns(check)
     for column in tab.columns:
@@ -293,29 +321,54 @@ def validate_tab(raw: RawTable, commune: str, registry: Registry, today: date):
             _counts(check, parsed, column.key, 1 if column.type == "positive_count" else 0)
     _period_checks(check, parsed, today)
     good = ~check.bad
-    accepted = pd.DataFrame({"hamlet_code": hamlet_codes, **parsed})[good].copy()
-    accepted["_row"] = raw.frame["_row"][good].to_numpy()
+    accepted = pd.DataFrame({"hamlet_code": hamlet_codes, **parsed})[good]
     value_keys = [c.key for c in tab.columns if c.key != "hamlet"]
     accepted = _duplicates(check, accepted, value_keys)
-    title, letter = raw.title, raw.letters.get("hamlet", "A")
-    accepted["source"] = [f"{commune} · {title}!{letter}{r}" for r in accepted["_row"]]
-    rejected = int(len(raw.frame) - len(accepted))
-    findings = [*raw.findings, *check.findings]
-    return accepted.reset_index(drop=True), findings, rejected
+    positions = accepted.index.to_numpy()
+    accepted = accepted.reset_index(drop=True)
+    accepted.insert(0, "commune_code", check.communes[positions])
+    accepted["_row"] = check.rows[positions]
+    prefixes = np.array(
+        [f"{c} · {title}!{letters.get('hamlet', 'A')}" for c, title, letters in check.sources],
+        dtype=object,
+    )
+    accepted["source"] = prefixes[check.src[positions]] + accepted["_row"].astype(str)
+    total = pd.Series(check.communes).value_counts()
+    kept = accepted["commune_code"].value_counts()
+    rejected = (total - kept.reindex(total.index, fill_value=0)).astype(int)
+    findings.extend(check.findings)
+    return accepted, findings, {c: int(n) for c, n in rejected.items() if n}
+
+
+def _empty_accepted(tab: Tab) -> pd.DataFrame:
+    keys = ["commune_code", "hamlet_code", *[k for k in tab.keys if k != "hamlet"]]
+    return pd.DataFrame({k: pd.Series(dtype=object) for k in [*keys, "_row", "source"]})
+
+
+def validate_communes(
+    raws_by_commune: dict[str, dict[str, RawTable]], registry: Registry, today: date
+) -> dict[str, CommuneResult]:
+    """Validate the input tabs of many commune sheets at once, one result per commune."""
+    results = {code: CommuneResult(code) for code in raws_by_commune}
+    for tab in commune_layout().by_role("input"):
+        raws = [(c, raws[tab.key]) for c, raws in raws_by_commune.items() if tab.key in raws]
+        accepted, findings, rejected = validate_tabs(tab, raws, registry, today)
+        for f in findings:
+            results[f.commune].findings.append(f)
+        for code, n in rejected.items():
+            results[code].rejected += n
+        for code, table in accepted.groupby("commune_code", sort=False):
+            results[code].tables[tab.key] = table.drop(columns="commune_code").reset_index(
+                drop=True
+            )
+    return results
 
 
 def validate_commune(
     raws: dict[str, RawTable], commune: str, registry: Registry, today: date
 ) -> CommuneResult:
     """Validate every input tab of one commune sheet."""
-    result = CommuneResult(commune)
-    for key, raw in raws.items():
-        accepted, findings, rejected = validate_tab(raw, commune, registry, today)
-        if accepted is not None:
-            result.tables[key] = accepted
-        result.findings.extend(findings)
-        result.rejected += rejected
-    return result
+    return validate_communes({commune: raws}, registry, today)[commune]
 
 
 def has_errors(findings: list[Finding]) -> bool:
