@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,12 @@ def load_config(path: Path | None = None) -> Config:
     schedule = _typed(Schedule, _section(data, "schedule"), "schedule")
     if schedule.every_minutes < 1:
         raise ConfigError(f"{CONFIG_NAME}: every_minutes phải từ 1 trở lên")
+    for moment in schedule.at:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(moment)):
+            raise ConfigError(
+                f'{CONFIG_NAME}: [schedule] at phải là giờ dạng "HH:MM" (giờ Việt Nam), '
+                f"đang là {moment!r}"
+            )
     state = project.get("state", ".namcoso/state.sqlite")
     return Config(
         root=root,

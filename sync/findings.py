@@ -62,7 +62,10 @@ def finding(
     text = _texts()[code]
     shown = "" if value is None else str(value)
     params = _Blank(
-        value=shown, tab=tab, **{k: "" if v is None else str(v) for k, v in fields.items()}
+        value=shown,
+        tab=tab,
+        commune=commune,
+        **{k: "" if v is None else str(v) for k, v in fields.items()},
     )
     return Finding(
         code=code,

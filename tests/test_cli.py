@@ -35,6 +35,7 @@ def test_missing_config_is_one_line_and_non_zero(tmp_path, monkeypatch, capsys):
         ("[rules]\nattendance_threshold = 5\n", "ngưỡng"),
         ('[rules]\nreport_deadline_day = "năm"\n', "report_deadline_day"),
         ("[rules]\nunknown_rule = 1\n", "unknown_rule"),
+        ('[schedule]\nat = ["6h30"]\n', "HH:MM"),
     ],
 )
 def test_bad_config_is_one_clear_line(tmp_path, capsys, text, needle):

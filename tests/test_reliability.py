@@ -302,11 +302,6 @@ def test_an_emptied_tab_is_held_until_the_operator_accepts_the_drop(small_projec
     assert [[f.code for f in found] for _, found in history] == [[], ["drop_held"], []]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/findings.py: finding() does not pass `commune` to the message template, "
-    "so the fix reads 'namcoso sync --accept .'",
-)
 def test_the_drop_finding_gives_the_exact_accept_command():
     drop = finding("drop_held", commune="29113", before=29, after=5)
     assert "namcoso sync --accept 29113" in drop.fix

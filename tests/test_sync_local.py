@@ -127,3 +127,12 @@ def test_feedback_tabs_deleted_by_a_commune_are_written_again(small_project):
     result = run_sync(small_project, now=NOW)
     assert result.communes_written == ["29113"]
     assert C["feedback"].title in read_workbook(path)
+
+
+def test_sync_keeps_file_permissions_and_clears_stale_temporary_files(small_project):
+    small_project.master.chmod(0o664)
+    stale = small_project.master.with_name(".master-abc123.xlsx.tmp")
+    stale.write_bytes(b"left by a killed sync")
+    run_sync(small_project, now=NOW)
+    assert small_project.master.stat().st_mode & 0o777 == 0o664
+    assert not stale.exists()

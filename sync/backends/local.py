@@ -98,11 +98,20 @@ def replace_tabs(wb: Workbook, tabs: Iterable[OutputTab]) -> None:
 
 
 def save_atomically(wb: Workbook, path: Path, before_replace: Callable[[], None] | None = None):
-    """Save to a temporary file beside ``path``, flush it to disk, then replace ``path``."""
+    """Save to a temporary file beside ``path``, flush it to disk, then replace ``path``.
+
+    The new file keeps the old one's permissions (a shared folder stays shared). Temporary
+    files left by a run that was killed mid-save are removed first: the caller holds the
+    run lock, so no other save can own them.
+    """
+    for stale in path.parent.glob(f".{path.stem}-*.xlsx.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
     os.close(fd)
     try:
         wb.save(tmp)
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         if before_replace:
@@ -111,6 +120,12 @@ def save_atomically(wb: Workbook, path: Path, before_replace: Callable[[], None]
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_workbook(path: Path, tabs: dict[str, Grid] | list[OutputTab]) -> None:
