@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from . import names as N
 from .backends.base import Grid

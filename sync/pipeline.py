@@ -24,6 +24,7 @@ from .layout import commune_layout, master_layout
 from .lock import run_lock
 from .merge import master_tables
 from .normalize import normalize_commune
+from .provision import protection_findings
 from .registry import Registry, load_registry
 from .render import assignments_tab, content_hash, feedback_tab, findings_tab, frame_tab
 from .state import SourceRecord, StateChange, StateStore
@@ -39,6 +40,7 @@ from .summarize import (
     support_stats,
 )
 from .validate import CommuneResult, validate_communes
+from .views import chart_tab
 
 log = logging.getLogger("namcoso")
 VIETNAM = timezone(timedelta(hours=7))
@@ -106,10 +108,11 @@ def make_backend(config: Config) -> Backend:
 
         return GoogleBackend.from_config(config)
     from .backends.local import LocalBackend
-    from .views import decorate_master
+    from .views import master_decorator
 
     titles = [t.title for t in master_layout().by_role("registry")]
-    return LocalBackend(config.master, config.communes_dir, titles, decorate=decorate_master)
+    decorate = master_decorator(config.rules)
+    return LocalBackend(config.master, config.communes_dir, titles, decorate=decorate)
 
 
 @dataclass
@@ -133,6 +136,8 @@ class _Read:
     previous: SourceRecord | None
     raws: dict
     has_own_tabs: bool
+    #: ``validation_removed`` findings: dropdowns or header locks a commune removed.
+    control_findings: list[Finding] = field(default_factory=list)
 
 
 def _pull_one(
@@ -142,6 +147,7 @@ def _pull_one(
     previous: SourceRecord | None,
     backend: Backend,
     store: StateStore,
+    registry: Registry,
     force: bool,
     result: SyncResult,
     change: StateChange,
@@ -177,7 +183,7 @@ def _pull_one(
         return _Commune(code, source, _last_tables(store, code), [problem], record)
     result.communes_read += 1
     own_titles = {commune_layout()[k].title for k in ("assignments", "feedback")}
-    return _Read(
+    read = _Read(
         code,
         source,
         fingerprint,
@@ -185,6 +191,11 @@ def _pull_one(
         normalize_commune(grids, code),
         own_titles <= set(grids),
     )
+    missing_controls = getattr(backend, "missing_controls", None)
+    if missing_controls is not None:
+        hamlets = registry.hamlets.loc[registry.hamlets["commune_code"] == code, "name"]
+        read.control_findings = protection_findings(code, missing_controls(source, list(hamlets)))
+    return read
 
 
 def _last_tables(store: StateStore, code: str) -> dict[str, pd.DataFrame]:
@@ -205,6 +216,7 @@ def _accept_one(
 ) -> _Commune:
     """Take a commune's newly validated rows, unless they dropped suddenly (drop guard)."""
     code, source, fingerprint, previous = read.code, read.source, read.fingerprint, read.previous
+    checked.findings.extend(read.control_findings)
     result.rows_rejected += checked.rejected
     content_changed = previous is None or previous.fingerprint != fingerprint or force
     last_read = now if content_changed or previous.last_read is None else previous.last_read
@@ -279,6 +291,7 @@ def _summary_tabs(
     }
     tabs = {key: frame_tab(layout[key], frame) for key, frame in frames.items()}
     tabs["findings"] = findings_tab(findings, registry)
+    tabs["charts"] = chart_tab({t.title: t.grid() for t in tabs.values()}, config.rules)
     return tabs, findings
 
 
@@ -318,6 +331,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
                 previous.get(code),
                 backend,
                 store,
+                registry,
                 full or code in accept,
                 result,
                 change,

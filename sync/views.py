@@ -1,15 +1,698 @@
-"""How the local master looks: styles and charts added to ``master.xlsx`` on each write."""
+"""How the master looks: flags, filters and charts, on Excel and on Google Sheets.
+
+One description, two renderings:
+
+- :func:`flags` — which cells are coloured and why (thresholds from ``[rules]``);
+- :func:`chart_tab` — the values of the ``Biểu đồ`` tab, computed from the summary
+  tabs (pure), and the three charts drawn from it;
+- :func:`master_decorator` / :func:`decorate_master` — the local backend calls it
+  after rebuilding the written tabs and before saving ``master.xlsx``;
+- :func:`google_format_requests` — the same look as ``spreadsheets.batchUpdate``
+  requests, sent once per tab by the Google backend.
+
+Header styles, widths, number formats and the frozen header row come with every
+written tab already (``fill_sheet`` locally, ``tab_requests`` on Google).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import partial
+from typing import Any
+
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
-from .backends.base import OutputTab
+from .backends.base import Grid, OutputTab
+from .backends.google_cells import NUMBER_FORMATS, PIXELS_PER_CHARACTER
+from .backends.local import Decorator, replace_tabs
+from .config import Rules
+from .findings import ERROR, WARNING
+from .layout import Column, Tab, master_layout, vocab
+from .summarize import (
+    DISTRICT,
+    STATUS_LATE,
+    STATUS_NONE,
+    STATUS_NOT_DUE,
+    STATUS_OK,
+    STATUS_PARTIAL,
+    STATUS_STALE,
+    STATUS_UNREADABLE,
+)
+
+#: Bump when :func:`google_format_requests` changes what it sends, so the Google backend
+#: knows to clear a tab's old rules and charts and send the new ones.
+FORMAT_VERSION = 1
+
+# (fill, text colour), RRGGBB
+BAD = ("FFC7CE", "9C0006")
+WARN = ("FFEB9C", "9C5700")
+GOOD = ("C6EFCE", "006100")
+STATUS_COLOURS = {
+    STATUS_LATE: WARN,
+    STATUS_PARTIAL: ("F8CBAD", "843C0C"),
+    STATUS_NONE: BAD,
+    STATUS_UNREADABLE: ("D9D2E9", "3F3151"),
+    STATUS_STALE: ("D9D9D9", "404040"),
+}
+RATING_COLOURS = {"HTXSNV": "1B5E20", "HTTNV": "66BB6A", "HTNV": "FFB300", "KHTNV": "C62828"}
+
+# The `Biểu đồ` tab, until templates/master.toml describes it (same format as there).
 
 
-def decorate_master(wb: Workbook, tabs: list[OutputTab]) -> None:
-    """Filters on every written tab (header styles and widths come with the tab)."""
-    for tab in tabs:
-        ws = wb[tab.title]
-        if ws.max_row > 1:
-            ws.auto_filter.ref = ws.dimensions
+def charts_layout() -> Tab:
+    """The ``Biểu đồ`` tab of ``templates/master.toml``."""
+    return master_layout()["charts"]
+
+
+# -- flags ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One conditional format: in tab ``tab`` (master key), colour the cells of column
+    ``column`` (or the whole row) when its value is ``below`` a number, ``is`` a text, or
+    is ``filled`` (not blank)."""
+
+    tab: str
+    column: str
+    when: str  # "below" | "is" | "filled"
+    value: float | str | None
+    colours: tuple[str, str]
+    whole_row: bool = False
+
+
+def flags(rules: Rules) -> list[Flag]:
+    """Every conditional format of the master, with the thresholds of ``rules``."""
+    out = [
+        Flag("meetings", "attendance", "below", rules.attendance_threshold, BAD),
+        Flag("meeting_stats", "avg_attendance", "below", rules.attendance_threshold, BAD),
+        Flag("cadre_stats", "attendance", "below", rules.cadre_attendance_threshold, BAD),
+    ]
+    for status, colours in STATUS_COLOURS.items():
+        out.append(Flag("progress", "status", "is", status, colours, whole_row=True))
+    out.append(Flag("progress", "status", "is", STATUS_OK, GOOD))
+    out.append(Flag("findings", "severity", "is", ERROR, BAD, whole_row=True))
+    out.append(Flag("findings", "severity", "is", WARNING, WARN, whole_row=True))
+    for key in ("meeting_stats", "cadre_stats", "household_stats"):
+        out.append(Flag(key, "warning", "filled", None, WARN))
+    return out
+
+
+def _excel_condition(flag: Flag, letter: str) -> str:
+    """The flag as an Excel formula for the first data row (row 2), relative below it."""
+    ref = f"${letter}2" if flag.whole_row else f"{letter}2"
+    if flag.when == "below":
+        return f"AND(ISNUMBER({ref}),{ref}<{flag.value})"
+    if flag.when == "is":
+        return f'{ref}="{flag.value}"'
+    return f"LEN(TRIM({ref}))>0"
+
+
+def _header_index(ws: Worksheet) -> dict[str, int]:
+    """Header text → 1-based column, from row 1."""
+    row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    return {str(v): i for i, v in enumerate(row, start=1) if v not in (None, "")}
+
+
+def _add_flags(ws: Worksheet, tab: Tab, rules: Rules) -> None:
+    columns = _header_index(ws)
+    last_row = max(ws.max_row, 2)
+    last_col = get_column_letter(max(ws.max_column, len(tab.columns)))
+    for flag in flags(rules):
+        if flag.tab != tab.key:
+            continue
+        index = columns.get(tab.column(flag.column).header)
+        if index is None:
+            continue
+        letter = get_column_letter(index)
+        cells = f"A2:{last_col}{last_row}" if flag.whole_row else f"{letter}2:{letter}{last_row}"
+        fill, text = flag.colours
+        rule = FormulaRule(
+            formula=[_excel_condition(flag, letter)],
+            fill=PatternFill("solid", start_color=fill, end_color=fill),
+            font=Font(color=text),
+        )
+        ws.conditional_formatting.add(cells, rule)
+
+
+# -- the chart tab ----------------------------------------------------------------------
+
+
+def _records(grid: Grid | None, tab: Tab) -> list[dict[str, Any]]:
+    """The rows of a written summary tab (header on row 1) as dicts by column key."""
+    if not grid:
+        return []
+    by_header = {c.header: c.key for c in tab.columns}
+    keys = [by_header.get(str(h)) if h is not None else None for h in grid[0]]
+    out = []
+    for row in grid[1:]:
+        record = {k: v for k, v in zip(keys, row, strict=False) if k}
+        if any(v not in (None, "") for v in record.values()):
+            out.append(record)
+    return out
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _year(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None else None
+
+
+def _shown_month(month: str) -> str:
+    """``2018-03`` → ``03/2018``."""
+    return f"{month[5:7]}/{month[:4]}" if len(month) == 7 and month[4] == "-" else month
+
+
+def _rating_rows(grid: Grid | None) -> list[list[Any]]:
+    """The latest year's commune rows of ``Thống kê xếp loại`` (not ``Toàn huyện``)."""
+    records = [
+        r
+        for r in _records(grid, master_layout()["rating_stats"])
+        if r.get("commune_code") not in (None, "") and r.get("commune_name") != DISTRICT
+    ]
+    years = [y for y in (_year(r.get("year")) for r in records) if y is not None]
+    if not years:
+        return []
+    latest = max(years)
+    codes = [r.code for r in vocab().ratings]
+    return [
+        [r.get("commune_name"), latest, *(int(_number(r.get(c)) or 0) for c in codes)]
+        for r in records
+        if _year(r.get("year")) == latest
+    ]
+
+
+def _attendance_rows(grid: Grid | None, threshold: float) -> list[list[Any]]:
+    """District-wide mean attendance of the meetings held, per month."""
+    by_month: dict[str, list[float]] = {}
+    for r in _records(grid, master_layout()["meetings"]):
+        month, share = r.get("month"), _number(r.get("attendance"))
+        if isinstance(month, str) and month and share is not None:
+            by_month.setdefault(month, []).append(share)
+    return [[_shown_month(m), sum(v) / len(v), threshold] for m, v in sorted(by_month.items())]
+
+
+def _progress_rows(grid: Grid | None) -> list[list[Any]]:
+    """Per commune, over the months already due: share of expected reports received,
+    and share of months reported in full and on time."""
+    totals: dict[str, list[float]] = {}
+    for r in _records(grid, master_layout()["progress"]):
+        if r.get("status") == STATUS_NOT_DUE or not r.get("commune_name"):
+            continue
+        t = totals.setdefault(str(r["commune_name"]), [0.0, 0.0, 0, 0])
+        t[0] += _number(r.get("expected")) or 0
+        t[1] += _number(r.get("reported")) or 0
+        t[2] += 1
+        t[3] += r.get("status") == STATUS_OK
+    return [
+        [name, min(reported / expected, 1.0) if expected else None, ok / months]
+        for name, (expected, reported, months, ok) in totals.items()
+    ]
+
+
+def chart_tab(grids: Mapping[str, Grid], rules: Rules) -> OutputTab:
+    """The ``Biểu đồ`` tab: three side-by-side tables the charts plot, computed from the
+    summary tabs' grids (by title, header on row 1) — ``Thống kê xếp loại``, ``TH Sinh
+    hoạt`` and ``Tiến độ báo cáo``. A missing tab gives an empty table."""
+    layout = master_layout()
+    tab = charts_layout()
+    keys = tab.keys
+    blocks = [
+        (keys.index("rating_commune"), _rating_rows(grids.get(layout["rating_stats"].title))),
+        (
+            keys.index("month"),
+            _attendance_rows(grids.get(layout["meetings"].title), rules.attendance_threshold),
+        ),
+        (keys.index("progress_commune"), _progress_rows(grids.get(layout["progress"].title))),
+    ]
+    height = max(len(rows) for _, rows in blocks)
+    grid: list[list[Any]] = [[None] * len(keys) for _ in range(height)]
+    for start, rows in blocks:
+        for r, values in enumerate(rows):
+            grid[r][start : start + len(values)] = values
+    return OutputTab(tab.title, tab.specs(), grid)
+
+
+def _sheet_grid(ws: Worksheet) -> Grid:
+    return [list(row) for row in ws.iter_rows(values_only=True)]
+
+
+def _block_height(ws: Worksheet, column: int) -> int:
+    """Data rows of the table starting at ``column`` (1-based), below the header."""
+    rows = 0
+    for (value,) in ws.iter_rows(min_row=2, min_col=column, max_col=column, values_only=True):
+        if value in (None, ""):
+            break
+        rows += 1
+    return rows
+
+
+def _text_categories(chart: BarChart | LineChart, ref: Reference) -> None:
+    """Category labels read as text (``set_categories`` would declare them numbers)."""
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(ref)))
+
+
+def _show_axes(chart: BarChart | LineChart) -> None:
+    # openpyxl ≥ 3.1 marks axes deleted by default; Excel then draws none.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+
+
+def _add_charts(ws: Worksheet, rules: Rules) -> None:
+    """The three charts of the ``Biểu đồ`` tab, to the right of its tables."""
+    keys = charts_layout().keys
+    col = {k: i + 1 for i, k in enumerate(keys)}
+    anchor = get_column_letter(len(keys) + 2)
+
+    n = _block_height(ws, col["rating_commune"])
+    year = ws.cell(row=2, column=col["rating_year"]).value
+    ratings = BarChart()
+    ratings.type, ratings.grouping, ratings.overlap = "bar", "stacked", 100
+    ratings.title = f"Xếp loại chi bộ năm {year} theo xã" if year else "Xếp loại chi bộ theo xã"
+    first, last = col["HTXSNV"], col["KHTNV"]
+    ratings.add_data(
+        Reference(ws, min_col=first, max_col=last, min_row=1, max_row=max(n, 1) + 1),
+        titles_from_data=True,
+    )
+    _text_categories(
+        ratings, Reference(ws, min_col=col["rating_commune"], min_row=2, max_row=max(n, 1) + 1)
+    )
+    for series, code in zip(ratings.series, RATING_COLOURS, strict=False):
+        series.graphicalProperties.solidFill = RATING_COLOURS[code]
+        series.graphicalProperties.line.solidFill = RATING_COLOURS[code]
+    ratings.x_axis.scaling.orientation = "maxMin"  # first commune on top
+    ratings.y_axis.crosses = "max"  # ... and the counts below, not above
+    ratings.y_axis.title = "Số chi bộ"
+    ratings.y_axis.majorGridlines = None
+    ratings.legend.position = "b"
+    ratings.width, ratings.height = 18, max(8.0, 0.55 * n + 3)
+    _show_axes(ratings)
+    ws.add_chart(ratings, f"{anchor}2")
+
+    months = _block_height(ws, col["month"])
+    attendance = LineChart()
+    attendance.title = "Tỷ lệ đảng viên dự sinh hoạt bình quân toàn huyện, theo tháng"
+    attendance.add_data(
+        Reference(
+            ws,
+            min_col=col["avg_attendance"],
+            max_col=col["threshold"],
+            min_row=1,
+            max_row=max(months, 1) + 1,
+        ),
+        titles_from_data=True,
+    )
+    _text_categories(
+        attendance, Reference(ws, min_col=col["month"], min_row=2, max_row=max(months, 1) + 1)
+    )
+    values = [
+        v
+        for (v,) in ws.iter_rows(
+            min_row=2,
+            max_row=months + 1,
+            min_col=col["avg_attendance"],
+            max_col=col["avg_attendance"],
+            values_only=True,
+        )
+        if isinstance(v, int | float)
+    ]
+    low = min([*values, rules.attendance_threshold])
+    attendance.y_axis.scaling.min = max(0.0, int(low * 10 - 1) / 10)
+    attendance.y_axis.scaling.max = 1.0
+    attendance.y_axis.number_format = "0%"
+    attendance.y_axis.title = "Tỷ lệ dự"
+    line, limit = attendance.series[0], attendance.series[1]
+    line.graphicalProperties.line.solidFill = "1F4E79"
+    line.graphicalProperties.line.width = 28575
+    line.smooth = False
+    limit.graphicalProperties.line.solidFill = "C00000"
+    limit.graphicalProperties.line.dashStyle = "dash"
+    limit.smooth = False
+    attendance.legend.position = "b"
+    attendance.width, attendance.height = 18, 8
+    _show_axes(attendance)
+    below = 2 + int(ratings.height / 0.5) + 2
+    ws.add_chart(attendance, f"{anchor}{below}")
+
+    m = _block_height(ws, col["progress_commune"])
+    progress = BarChart()
+    progress.type, progress.grouping = "col", "clustered"
+    progress.title = "Tiến độ báo cáo theo xã (các tháng đã đến hạn)"
+    progress.add_data(
+        Reference(
+            ws,
+            min_col=col["completeness"],
+            max_col=col["on_time"],
+            min_row=1,
+            max_row=max(m, 1) + 1,
+        ),
+        titles_from_data=True,
+    )
+    _text_categories(
+        progress, Reference(ws, min_col=col["progress_commune"], min_row=2, max_row=max(m, 1) + 1)
+    )
+    progress.series[0].graphicalProperties.solidFill = "2E75B6"
+    progress.series[1].graphicalProperties.solidFill = "A9D18E"
+    progress.y_axis.scaling.min, progress.y_axis.scaling.max = 0.0, 1.0
+    progress.y_axis.number_format = "0%"
+    progress.legend.position = "b"
+    progress.width, progress.height = 24, 9
+    _show_axes(progress)
+    ws.add_chart(progress, f"{anchor}{below + 18}")
+
+
+# -- the local master -------------------------------------------------------------------
+
+
+def _fit_header(ws: Worksheet, columns: Iterable[Column]) -> None:
+    """Make row 1 tall enough for its wrapped headers (LibreOffice does not do it)."""
+    lines = 1
+    for column in columns:
+        width = max(int(column.width) - 1, 1)
+        words, line, count = str(column.header or "").split(), 0, 1
+        for word in words:
+            if line and line + 1 + len(word) > width:
+                count, line = count + 1, len(word)
+            else:
+                line += len(word) + (1 if line else 0)
+        lines = max(lines, count)
+    ws.row_dimensions[1].height = 15 * min(lines, 4) + 3
+
+
+def _place_after_registry(wb: Workbook, ws: Worksheet) -> None:
+    registry = [t.title for t in master_layout().by_role("registry")]
+    positions = [wb.sheetnames.index(t) for t in registry if t in wb.sheetnames]
+    target = max(positions) + 1 if positions else 0
+    wb.move_sheet(ws, offset=target - wb.sheetnames.index(ws.title))
+
+
+def decorate_master(wb: Workbook, tabs: list[OutputTab], rules: Rules | None = None) -> None:
+    """Filters and conditional formats on the tabs just written, then the ``Biểu đồ`` tab
+    rebuilt with its charts (openpyxl drops the charts of a workbook it loads), right
+    after the district's tabs.
+
+    Tabs not written this run keep the filters and formats they were saved with. The
+    chart data comes from ``wb`` itself, which holds every tab (written or not); the
+    chart tab is taken as written when it is among ``tabs``.
+    """
+    rules = rules or Rules()
+    charts = charts_layout()
+    outputs = {t.title: t for t in master_layout().by_role("output")}
+    written = {t.title for t in tabs}
+    for title in written:
+        if title == charts.title or title not in wb.sheetnames:
+            continue
+        ws = wb[title]
+        ws.auto_filter.ref = f"A1:{get_column_letter(max(ws.max_column, 1))}{max(ws.max_row, 2)}"
+        if title in outputs:
+            _add_flags(ws, outputs[title], rules)
+            _fit_header(ws, outputs[title].columns)
+    if charts.title not in written:
+        layout = master_layout()
+        sources = [layout[k].title for k in ("rating_stats", "meetings", "progress")]
+        grids = {t: _sheet_grid(wb[t]) for t in sources if t in wb.sheetnames}
+        replace_tabs(wb, [chart_tab(grids, rules)])
+    ws = wb[charts.title]
+    _place_after_registry(wb, ws)
+    _fit_header(ws, charts.columns)
+    _add_charts(ws, rules)
+
+
+def master_decorator(rules: Rules) -> Decorator:
+    """The local backend's ``decorate`` hook, with the project's thresholds."""
+    return partial(decorate_master, rules=rules)
+
+
+# -- Google Sheets ----------------------------------------------------------------------
+
+
+def _rgb(hex_colour: str) -> dict[str, dict[str, float]]:
+    red, green, blue = (int(hex_colour[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return {"rgbColor": {"red": round(red, 3), "green": round(green, 3), "blue": round(blue, 3)}}
+
+
+def _typed_number(value: float) -> str:
+    """A number as a formula free of decimal separators (``0.85`` → ``=17/20``): Google
+    parses condition values in the spreadsheet's locale, where ``0.85`` may be text."""
+    f = Fraction(str(value)).limit_denominator(10_000)
+    return f"={f.numerator}/{f.denominator}"
+
+
+def _google_rule(flag: Flag, tab: Tab, sheet_id: int, index: int) -> dict[str, Any]:
+    c = tab.keys.index(flag.column)
+    letter = get_column_letter(c + 1)
+    if flag.whole_row:
+        cells = {
+            "sheetId": sheet_id,
+            "startRowIndex": 1,
+            "startColumnIndex": 0,
+            "endColumnIndex": len(tab.columns),
+        }
+        condition = {
+            "type": "CUSTOM_FORMULA",
+            "values": [{"userEnteredValue": f'=${letter}2="{flag.value}"'}],
+        }
+    else:
+        cells = {
+            "sheetId": sheet_id,
+            "startRowIndex": 1,
+            "startColumnIndex": c,
+            "endColumnIndex": c + 1,
+        }
+        if flag.when == "below":
+            condition = {
+                "type": "NUMBER_LESS",
+                "values": [{"userEnteredValue": _typed_number(float(flag.value or 0))}],
+            }
+        elif flag.when == "is":
+            condition = {"type": "TEXT_EQ", "values": [{"userEnteredValue": str(flag.value)}]}
+        else:
+            condition = {"type": "NOT_BLANK"}
+    fill, text = flag.colours
+    style = {"backgroundColorStyle": _rgb(fill), "textFormat": {"foregroundColorStyle": _rgb(text)}}
+    return {
+        "addConditionalFormatRule": {
+            "index": index,
+            "rule": {"ranges": [cells], "booleanRule": {"condition": condition, "format": style}},
+        }
+    }
+
+
+def _source(sheet_id: int, column: int, last: int | None = None) -> dict[str, Any]:
+    """Column(s) ``column``..``last`` (0-based) from the header row down, open-ended."""
+    return {
+        "sourceRange": {
+            "sources": [
+                {
+                    "sheetId": sheet_id,
+                    "startRowIndex": 0,
+                    "startColumnIndex": column,
+                    "endColumnIndex": (last if last is not None else column) + 1,
+                }
+            ]
+        }
+    }
+
+
+def _google_chart(
+    sheet_id: int,
+    title: str,
+    kind: str,
+    domain: int,
+    series: list[tuple[int, str]],
+    row: int,
+    size: tuple[int, int],
+    stacked: bool = False,
+    percent: bool = False,
+) -> dict[str, Any]:
+    value_axis = "BOTTOM_AXIS" if kind == "BAR" else "LEFT_AXIS"
+    axis: dict[str, Any] = {"position": value_axis}
+    if percent:
+        axis["viewWindowOptions"] = {"viewWindowMin": 0, "viewWindowMax": 1}
+    spec: dict[str, Any] = {
+        "chartType": kind,
+        "legendPosition": "BOTTOM_LEGEND",
+        "headerCount": 1,
+        "axis": [axis],
+        "domains": [{"domain": _source(sheet_id, domain)}],
+        "series": [
+            {"series": _source(sheet_id, c), "targetAxis": value_axis, "colorStyle": _rgb(colour)}
+            for c, colour in series
+        ],
+    }
+    if stacked:
+        spec["stackedType"] = "STACKED"
+    anchor = {"sheetId": sheet_id, "rowIndex": row, "columnIndex": len(charts_layout().keys) + 1}
+    return {
+        "addChart": {
+            "chart": {
+                "spec": {"title": title, "basicChart": spec},
+                "position": {
+                    "overlayPosition": {
+                        "anchorCell": anchor,
+                        "widthPixels": size[0],
+                        "heightPixels": size[1],
+                    }
+                },
+            }
+        }
+    }
+
+
+def _google_charts(sheet_id: int) -> list[dict[str, Any]]:
+    k = charts_layout().keys.index
+    return [
+        _google_chart(
+            sheet_id,
+            "Xếp loại chi bộ theo xã (năm gần nhất)",
+            "BAR",
+            k("rating_commune"),
+            [(k(code), colour) for code, colour in RATING_COLOURS.items()],
+            row=1,
+            size=(720, 560),
+            stacked=True,
+        ),
+        _google_chart(
+            sheet_id,
+            "Tỷ lệ đảng viên dự sinh hoạt bình quân toàn huyện, theo tháng",
+            "LINE",
+            k("month"),
+            [(k("avg_attendance"), "1F4E79"), (k("threshold"), "C00000")],
+            row=31,
+            size=(720, 320),
+            percent=True,
+        ),
+        _google_chart(
+            sheet_id,
+            "Tiến độ báo cáo theo xã (các tháng đã đến hạn)",
+            "COLUMN",
+            k("progress_commune"),
+            [(k("completeness"), "2E75B6"), (k("on_time"), "A9D18E")],
+            row=49,
+            size=(900, 360),
+            percent=True,
+        ),
+    ]
+
+
+def google_format_requests(
+    sheet_ids: Mapping[str, int], tabs: Iterable[OutputTab | str], rules: Rules
+) -> list[dict[str, Any]]:
+    """The master's look on Google Sheets, as ``spreadsheets.batchUpdate`` requests.
+
+    Contract with the Google backend:
+
+    - ``sheet_ids`` maps each existing tab title to its sheetId; ``tabs`` (output tabs or
+      titles) are the master tabs to format: those just created, or whose format version
+      (:data:`FORMAT_VERSION`, to be kept by the backend per tab) changed. Tabs that are
+      not master output tabs (or the ``Biểu đồ`` tab) or are missing from ``sheet_ids``
+      are skipped.
+    - Send the requests **once**, in one batchUpdate after the tabs exist (right after
+      the batch that creates them): they add conditional formats, a basic filter and
+      charts, which would pile up if sent on every write. Every range is open-ended
+      (to the last row), so later rewrites that resize a tab keep them; rewrite tabs
+      in place (keep their sheetId).
+    - When the version changes, first send :func:`google_unformat_requests` for each
+      tab, built from ``spreadsheets.get`` with ``fields=sheets(properties(sheetId,
+      title),conditionalFormats,charts(chartId),basicFilter)``.
+    - The charts live on the ``Biểu đồ`` tab and plot its tables (written like any
+      other output tab, from :func:`chart_tab`); their ranges are open-ended too.
+    - Number formats, column widths and the frozen header are also sent (the
+      backend's own tab rewrite sets them again; they are idempotent).
+
+    Thresholds come from ``rules``; they are baked into the rules, so a changed
+    threshold needs a version bump or a re-send (unformat, then format).
+    """
+    outputs = {t.title: t for t in master_layout().by_role("output")}
+    charts = charts_layout()
+    outputs[charts.title] = charts
+    titles = [t.title if isinstance(t, OutputTab) else t for t in tabs]
+    requests: list[dict[str, Any]] = []
+    for title in dict.fromkeys(titles):
+        tab = outputs.get(title)
+        sheet_id = sheet_ids.get(title)
+        if tab is None or sheet_id is None:
+            continue
+        requests.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+                    "fields": "gridProperties.frozenRowCount",
+                }
+            }
+        )
+        for c, column in enumerate(tab.columns):
+            requests.append(
+                {
+                    "updateDimensionProperties": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "dimension": "COLUMNS",
+                            "startIndex": c,
+                            "endIndex": c + 1,
+                        },
+                        "properties": {"pixelSize": round(column.width * PIXELS_PER_CHARACTER)},
+                        "fields": "pixelSize",
+                    }
+                }
+            )
+            if column.format in NUMBER_FORMATS:
+                requests.append(
+                    {
+                        "repeatCell": {
+                            "range": {
+                                "sheetId": sheet_id,
+                                "startRowIndex": 1,
+                                "startColumnIndex": c,
+                                "endColumnIndex": c + 1,
+                            },
+                            "cell": {
+                                "userEnteredFormat": {"numberFormat": NUMBER_FORMATS[column.format]}
+                            },
+                            "fields": "userEnteredFormat.numberFormat",
+                        }
+                    }
+                )
+        if tab is charts:
+            requests.extend(_google_charts(sheet_id))
+            continue
+        requests.append({"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id}}}})
+        own = [f for f in flags(rules) if f.tab == tab.key]
+        requests.extend(_google_rule(f, tab, sheet_id, i) for i, f in enumerate(own))
+    return requests
+
+
+def google_unformat_requests(sheet: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Requests that remove what :func:`google_format_requests` added to one tab: its
+    conditional formats, charts and basic filter. ``sheet`` is one ``Sheet`` resource of
+    ``spreadsheets.get`` (with ``conditionalFormats``, ``charts`` and ``basicFilter``)."""
+    sheet_id = int(sheet.get("properties", {}).get("sheetId", 0))
+    requests: list[dict[str, Any]] = [
+        {"deleteConditionalFormatRule": {"sheetId": sheet_id, "index": 0}}
+        for _ in sheet.get("conditionalFormats", [])
+    ]
+    requests += [
+        {"deleteEmbeddedObject": {"objectId": int(chart["chartId"])}}
+        for chart in sheet.get("charts", [])
+        if "chartId" in chart
+    ]
+    if sheet.get("basicFilter"):
+        requests.append({"clearBasicFilter": {"sheetId": sheet_id}})
+    return requests

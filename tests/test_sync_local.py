@@ -21,7 +21,7 @@ def test_full_sync_writes_every_sync_owned_tab_and_commune_feedback(small_projec
     master = read_workbook(small_project.master)
     for tab in M.by_role("output"):
         assert tab.title in master, tab.title
-        assert master[tab.title][0][: len(tab.columns)] == [c.header for c in tab.columns]
+        assert master[tab.title][0][: len(tab.columns)] == [c.header or None for c in tab.columns]
     th = cell_values(master[M["meetings"].title])
     assert len(th) == 1 + 36  # three hamlets × twelve months
     stats = {r[1]: r for r in cell_values(master[M["rating_stats"].title])[1:]}

@@ -37,7 +37,7 @@ from urllib.parse import quote
 import requests
 from google.auth.transport.requests import AuthorizedSession
 
-from ..config import Config
+from ..config import Config, Rules
 from ..errors import ConfigError, MasterUnavailable, NamcosoError, SourceUnavailable
 from ..layout import master_layout
 from .base import Grid, OutputTab
@@ -118,7 +118,9 @@ class GoogleBackend:
         max_attempts: int = 6,
         timeout: float | tuple[float, float] = (10.0, 150.0),
         max_body_bytes: int = MAX_BODY_BYTES,
+        rules: Rules | None = None,
     ) -> None:
+        self.rules = rules
         master_id = spreadsheet_id(master)
         if not master_id:
             raise ConfigError(
@@ -172,6 +174,7 @@ class GoogleBackend:
             session=session,
             client_email=email if isinstance(email, str) else "",
             requests_per_minute=settings.requests_per_minute,
+            rules=kwargs.pop("rules", config.rules),
             **kwargs,
         )
 
@@ -267,10 +270,30 @@ class GoogleBackend:
             raise ValueError(
                 f"write_master must not write district-owned tabs: {sorted(protected)}"
             )
+        before = set(self._sheets.get(self.master_id) or ())
         try:
             self.replace_tabs(self.master_id, tabs)
+            created = [t for t in tabs if t.title not in before]
+            if created and self.rules is not None:
+                self._format_master(created)
         except ApiError as e:
             raise self._master_error(e, "ghi") from None
+
+    def _format_master(self, created: list[OutputTab]) -> None:
+        """Formats, flags and charts for tabs just created: sent once, in one batchUpdate
+        (they would pile up if sent on every write; their ranges are open-ended, so
+        later rewrites keep them)."""
+        from ..views import google_format_requests
+
+        sheet_ids = {title: info.sheet_id for title, info in self._sheets[self.master_id].items()}
+        requests_ = google_format_requests(sheet_ids, created, self.rules)
+        if requests_:
+            self.transport.call(
+                "POST",
+                f"{SHEETS_URL}/{self.master_id}:batchUpdate",
+                kind="write",
+                body={"requests": requests_},
+            )
 
     def write_commune(self, source: str, tabs: list[OutputTab]) -> None:
         """Replace these namcoso-owned tabs of one commune sheet, like :meth:`write_master`."""

@@ -213,6 +213,23 @@ class LocalBackend:
         except READ_ERRORS as e:
             raise SourceUnavailable("tệp hỏng hoặc không phải .xlsx", detail=path.name) from e
 
+    def missing_controls(self, source: str, hamlets: list[str]) -> list[str]:
+        """Input tabs of a provisioned commune workbook whose dropdowns or header lock
+        were removed. Workbooks that provisioning never made cost one look at a small
+        part of the file, not a second full load."""
+        from ..provision import MARKER, check_protections
+
+        path = self.path_of(source)
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+                custom = "docProps/custom.xml"
+                if custom not in names or f'name="{MARKER}"' not in z.read(custom).decode():
+                    return []
+            return check_protections(path, hamlets)
+        except READ_ERRORS:
+            return []
+
     # -- writing -------------------------------------------------------------
     def _check_not_open(self, path: Path) -> None:
         locks = lock_files(path)
