@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from .layout import commune_layout
@@ -26,12 +27,18 @@ def combine(tables_by_commune: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict
     """Concatenate each input tab over communes, adding ``commune_code`` from the source."""
     combined: dict[str, pd.DataFrame] = {}
     for tab_key in INPUT_TABS:
-        parts = []
+        codes, parts = [], []
         for commune, tables in sorted(tables_by_commune.items()):
             frame = tables.get(tab_key)
             if frame is not None and len(frame):
-                parts.append(frame.assign(commune_code=commune))
-        combined[tab_key] = pd.concat(parts, ignore_index=True) if parts else _empty(tab_key)
+                parts.append(frame)
+                codes.append((commune, len(frame)))
+        if not parts:
+            combined[tab_key] = _empty(tab_key)
+            continue
+        frame = pd.concat(parts, ignore_index=True)
+        frame["commune_code"] = np.repeat([c for c, _ in codes], [n for _, n in codes])
+        combined[tab_key] = frame
     return combined
 
 

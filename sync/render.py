@@ -35,19 +35,31 @@ def cell(value: Any) -> Any:
     return value
 
 
+def _column_cells(series: pd.Series) -> list[Any]:
+    """One column as plain Python cell values, converted a column at a time."""
+    if series.dtype != object and not isinstance(series.dtype, pd.CategoricalDtype):
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            return [cell(v) for v in series]
+        return series.astype(object).where(series.notna(), None).tolist()
+    return [cell(v) for v in series.tolist()]
+
+
 def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
     """An output tab from a frame holding (at least) the tab's column keys."""
-    frame = frame.copy()
     yes, no = vocab().yes_label, vocab().no_label
-    for key in YESNO_KEYS & set(frame.columns):
-        frame[key] = frame[key].map(lambda v: yes if v is True else (no if v is False else v))
-    if "rating" in frame and tab.key == "ratings":
-        labels = {r.code: r.label for r in vocab().ratings}
-        frame["rating"] = frame["rating"].map(lambda c: labels.get(c, c))
-    columns = [
-        frame[c.key] if c.key in frame else pd.Series([None] * len(frame)) for c in tab.columns
-    ]
-    rows = [[cell(v) for v in row] for row in zip(*columns, strict=True)] if len(frame) else []
+    columns = []
+    for column in tab.columns:
+        if column.key not in frame:
+            columns.append([None] * len(frame))
+            continue
+        series = frame[column.key]
+        if column.key in YESNO_KEYS:
+            series = series.map({True: yes, False: no}).where(series.notna(), series)
+        elif column.key == "rating" and tab.key == "ratings":
+            labels = {r.code: r.label for r in vocab().ratings}
+            series = series.map(lambda c: labels.get(c, c))
+        columns.append(_column_cells(series))
+    rows = [list(row) for row in zip(*columns, strict=True)] if len(frame) else []
     return OutputTab(tab.title, tab.specs(), rows)
 
 

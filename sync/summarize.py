@@ -138,61 +138,77 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
 
 def cadre_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules) -> pd.DataFrame:
     """Each assigned cadre's attendance at their hamlets' meetings, then coverage gaps."""
-    cadres = registry.cadres.set_index("code")
-    a = registry.assignments
-    unit_names = {
-        **registry.communes.set_index("code")["name"].to_dict(),
-        **registry.hamlets.set_index("code")["name"].to_dict(),
-    }
+    a = registry.assignments[["cadre_code", "unit"]].drop_duplicates()
+    unit_names = pd.concat(
+        [
+            registry.communes.set_index("code")["name"],
+            registry.hamlets.set_index("code")["name"],
+        ]
+    )
+    unit_names = unit_names[~unit_names.index.duplicated()]
     held = meetings[meetings["meeting_date"].notna()]
     per_hamlet = held.groupby("hamlet_code").agg(
         meetings=("hamlet_code", "size"), attended=("cadre_attended", "sum")
     )
-    rows = []
-    for code, group in a.groupby("cadre_code", sort=True):
-        units = list(dict.fromkeys(group["unit"]))
-        known = [u for u in units if u in unit_names]
-        hamlet_units = [u for u in known if u in per_hamlet.index]
-        meetings_n = int(per_hamlet.loc[hamlet_units, "meetings"].sum()) if hamlet_units else 0
-        attended = int(per_hamlet.loc[hamlet_units, "attended"].sum()) if hamlet_units else 0
-        on_hamlets = any(u in registry.hamlets["code"].values for u in known)
-        share = attended / meetings_n if meetings_n else None
-        warnings = []
-        if on_hamlets and share is not None and share < rules.cadre_attendance_threshold:
-            limit = f"{rules.cadre_attendance_threshold:.0%}"
-            warnings.append(f"Dự dưới {limit} số buổi sinh hoạt ({attended}/{meetings_n})")
-        unknown = [u for u in units if u not in unit_names]
-        if unknown:
-            warnings.append("Đơn vị không có trong danh mục: " + ", ".join(unknown))
-        if code not in cadres.index:
-            warnings.append("Mã cán bộ không có trong trang Cán bộ")
-        rows.append(
-            {
-                "cadre_code": code,
-                "cadre_name": cadres["name"].get(code, ""),
-                "level": cadres["level"].get(code, ""),
-                "unit": "; ".join(f"{u} {unit_names.get(u, '')}".strip() for u in units),
-                "meetings": meetings_n if on_hamlets else None,
-                "attended": attended if on_hamlets else None,
-                "attendance": share if on_hamlets else None,
-                "warning": "; ".join(warnings),
-            }
-        )
-    assigned_units = set(a["unit"])
-    for row in registry.hamlets.itertuples(index=False):
-        if row.code not in assigned_units:
-            rows.append(
-                {
-                    "unit": f"{row.code} {row.name}",
-                    "warning": "Ấp/khu phố chưa có cán bộ huyện phụ trách",
-                }
+    hamlet_codes = set(registry.hamlets["code"])
+    a = a.assign(
+        known=a["unit"].isin(unit_names.index),
+        on_hamlet=a["unit"].isin(hamlet_codes),
+        label=(a["unit"] + " " + a["unit"].map(unit_names).fillna("")).str.strip(),
+    )
+    a = a.join(per_hamlet, on="unit")
+    by_cadre = a.groupby("cadre_code", sort=True)
+    out = pd.DataFrame(
+        {
+            "unit": by_cadre["label"].agg("; ".join),
+            "meetings": by_cadre["meetings"].sum(min_count=1),
+            "attended": by_cadre["attended"].sum(min_count=1),
+            "on_hamlets": by_cadre["on_hamlet"].any(),
+            "unknown": by_cadre.apply(
+                lambda g: ", ".join(g.loc[~g["known"], "unit"]), include_groups=False
             )
-    for row in registry.communes.itertuples(index=False):
-        if row.code not in assigned_units:
-            rows.append(
-                {"unit": f"{row.code} {row.name}", "warning": "Xã chưa có cán bộ tỉnh phụ trách"}
-            )
-    return _columns("cadre_stats", pd.DataFrame(rows))
+            if (~a["known"]).any()
+            else "",
+        }
+    )
+    out["meetings"] = out["meetings"].where(out["on_hamlets"]).fillna(0).where(out["on_hamlets"])
+    out["attended"] = out["attended"].where(out["on_hamlets"]).fillna(0).where(out["on_hamlets"])
+    out["attendance"] = _share(out["attended"], out["meetings"])
+    cadres = registry.cadres.set_index("code")
+    out["cadre_name"] = out.index.map(cadres["name"]).fillna("")
+    out["level"] = out.index.map(cadres["level"]).fillna("")
+    limit = f"{rules.cadre_attendance_threshold:.0%}"
+    low = out["attendance"] < rules.cadre_attendance_threshold
+    warnings = [
+        np.where(
+            low,
+            "Dự dưới "
+            + limit
+            + " số buổi sinh hoạt ("
+            + out["attended"].fillna(0).astype(int).astype(str)
+            + "/"
+            + out["meetings"].fillna(0).astype(int).astype(str)
+            + ")",
+            "",
+        ),
+        np.where(out["unknown"] != "", "Đơn vị không có trong danh mục: " + out["unknown"], ""),
+        np.where(~out.index.isin(cadres.index), "Mã cán bộ không có trong trang Cán bộ", ""),
+    ]
+    out["warning"] = ["; ".join(w for w in row if w) for row in zip(*warnings, strict=True)]
+    for key in ("meetings", "attended"):
+        out[key] = out[key].astype("Int64")
+    out = out.rename_axis("cadre_code").reset_index()
+    assigned = set(a["unit"])
+    gaps = [
+        {"unit": f"{row.code} {row.name}", "warning": "Ấp/khu phố chưa có cán bộ huyện phụ trách"}
+        for row in registry.hamlets.itertuples(index=False)
+        if row.code not in assigned
+    ] + [
+        {"unit": f"{row.code} {row.name}", "warning": "Xã chưa có cán bộ tỉnh phụ trách"}
+        for row in registry.communes.itertuples(index=False)
+        if row.code not in assigned
+    ]
+    return _columns("cadre_stats", pd.concat([out, pd.DataFrame(gaps)], ignore_index=True))
 
 
 def household_stats(households: pd.DataFrame, registry: Registry) -> pd.DataFrame:
