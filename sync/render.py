@@ -57,7 +57,7 @@ def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
             series = series.map({True: yes, False: no}).where(series.notna(), series)
         elif column.key == "rating" and tab.key == "ratings":
             labels = {r.code: r.label for r in vocab().ratings}
-            series = series.map(lambda c: labels.get(c, c))
+            series = series.map(labels).where(series.isin(list(labels)), series)
         columns.append(_column_cells(series))
     rows = [list(row) for row in zip(*columns, strict=True)] if len(frame) else []
     return OutputTab(tab.title, tab.specs(), rows)
