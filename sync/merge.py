@@ -45,17 +45,23 @@ def combine(tables_by_commune: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict
 def district_cadres(registry: Registry) -> pd.DataFrame:
     """hamlet_code → cadre_code, cadre_name of the district cadre(s) following it."""
     a = registry.assignments.merge(
-        registry.cadres[["code", "name", "level"]],
-        left_on="cadre_code",
-        right_on="code",
-        how="left",
+        registry.cadres[["code", "name"]], left_on="cadre_code", right_on="code", how="left"
     )
-    on_hamlets = a[a["unit"].isin(registry.hamlets["code"])]
-    grouped = on_hamlets.groupby("unit", sort=False).agg(
-        cadre_code=("cadre_code", lambda s: ", ".join(s)),
-        cadre_name=("name", lambda s: ", ".join(x for x in s if isinstance(x, str))),
+    a = a[a["unit"].isin(registry.hamlets["code"])][["unit", "cadre_code", "name"]]
+    a["name"] = a["name"].fillna("")
+    shared = a["unit"].duplicated(keep=False)
+    single = a[~shared]
+    several = (
+        a[shared]
+        .groupby("unit", sort=False)
+        .agg(
+            cadre_code=("cadre_code", ", ".join),
+            name=("name", lambda s: ", ".join(x for x in s if x)),
+        )
     )
-    return grouped.rename_axis("hamlet_code").reset_index()
+    out = pd.concat([single.set_index("unit"), several])
+    out = out.rename(columns={"name": "cadre_name"})
+    return out.rename_axis("hamlet_code").reset_index()
 
 
 def with_names(frame: pd.DataFrame, registry: Registry) -> pd.DataFrame:

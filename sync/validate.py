@@ -54,6 +54,20 @@ def _shown_param(value: Any) -> str:
     return value if isinstance(value, str) else _shown(value)
 
 
+def _field(value: Any, pos: int) -> Any:
+    """A finding's message field at one row: per-row arrays are indexed, functions called
+    (so a field is only computed for the rows that fail)."""
+    if callable(value):
+        return value(pos)
+    if isinstance(value, np.ndarray | list):
+        return value[pos]
+    return value
+
+
+def _month_label(month: Any) -> str:
+    return f"{month[5:]}/{month[:4]}" if isinstance(month, str) and month else ""
+
+
 class _TabCheck:
     """One input tab of many communes at once: the rows, their findings and rejections.
 
@@ -82,10 +96,7 @@ class _TabCheck:
     def add(self, code: str, key: str, positions, *, reject: bool = True, **fields) -> None:
         raw_values = self.frame[key].to_numpy() if key in self.frame else None
         for pos in np.flatnonzero(positions) if isinstance(positions, np.ndarray) else positions:
-            extra = {
-                k: _shown_param(v[pos] if isinstance(v, np.ndarray | list) else v)
-                for k, v in fields.items()
-            }
+            extra = {k: _shown_param(_field(v, pos)) for k, v in fields.items()}
             value = extra.pop("value", _shown(raw_values[pos]) if raw_values is not None else "")
             commune, title, letters = self.sources[self.src[pos]]
             row = int(self.rows[pos])
@@ -184,6 +195,20 @@ def _counts(check: _TabCheck, parsed: dict[str, pd.Series], key: str, minimum: i
         check.add("zero_members", key, zero)
 
 
+def _month_of(dates: pd.Series) -> pd.Series:
+    """``YYYY-MM`` of each date (None where there is none), computed once per distinct date."""
+    codes, uniques = pd.factorize(dates)
+    months = np.array([f"{d.year:04d}-{d.month:02d}" for d in uniques] + [None], dtype=object)
+    return pd.Series(months[codes], index=dates.index, dtype=object)
+
+
+def _blank_cells(raw: pd.Series) -> np.ndarray:
+    """Whether each raw cell is empty (None, NaN or only spaces)."""
+    codes, uniques = pd.factorize(raw)
+    blank = np.array([_shown(v) == "" for v in uniques] + [True], dtype=bool)
+    return blank[codes]
+
+
 def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) -> None:
     tab = check.tab
     this_month = f"{today.year:04d}-{today.month:02d}"
@@ -197,25 +222,21 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
             future,
             column=header,
             today=today.strftime("%d/%m/%Y"),
-            period=months.map(lambda m: f"{m[5:]}/{m[:4]}" if m else "").to_numpy(),
+            period=lambda p: _month_label(months.iloc[p]),
         )
         dates = parsed["meeting_date"]
-        date_month = dates.map(lambda d: f"{d.year:04d}-{d.month:02d}" if d else None)
+        date_month = _month_of(dates)
         outside = (dates.notna() & months.notna() & (date_month != months)).to_numpy()
         check.add(
             "date_outside_month",
             "meeting_date",
             outside,
-            date=dates.map(lambda d: d.strftime("%d/%m/%Y") if d else "").to_numpy(),
-            month=months.map(lambda m: f"{m[5:]}/{m[:4]}" if m else "").to_numpy(),
+            date=lambda p: dates.iloc[p].strftime("%d/%m/%Y"),
+            month=lambda p: _month_label(months.iloc[p]),
         )
         members, present = parsed["members"], parsed["present"]
         met = dates.notna().to_numpy()
-        missing_present = (
-            met
-            & present.isna().to_numpy()
-            & check.frame["present"].map(lambda v: _shown(v) == "").to_numpy(dtype=bool)
-        )
+        missing_present = met & present.isna().to_numpy() & _blank_cells(check.frame["present"])
         check.add(
             "missing_value",
             "present",
@@ -229,8 +250,8 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
             "present_over_total",
             "present",
             over,
-            present=present.to_numpy(),
-            members=members.to_numpy(),
+            present=lambda p: present.iloc[p],
+            members=lambda p: members.iloc[p],
         )
     elif tab.key == "ratings":
         years = pd.to_numeric(parsed["year"], errors="coerce")
@@ -241,18 +262,18 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
             future,
             column=tab.column("year").header,
             today=today.strftime("%d/%m/%Y"),
-            period=years.to_numpy(),
+            period=lambda p: years.iloc[p],
         )
     elif tab.key == "support":
         dates = parsed["date"]
-        future = (dates.notna() & dates.map(lambda d: bool(d and d > today))).to_numpy(dtype=bool)
+        future = (pd.to_datetime(dates, errors="coerce") > pd.Timestamp(today)).to_numpy(bool)
         check.add(
             "future_period",
             "date",
             future,
             column=tab.column("date").header,
             today=today.strftime("%d/%m/%Y"),
-            period=dates.map(_shown).to_numpy(),
+            period=lambda p: _shown(dates.iloc[p]),
         )
         amounts = pd.to_numeric(parsed["amount"], errors="coerce")
         check.add(

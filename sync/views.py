@@ -200,12 +200,24 @@ def _rating_rows(grid: Grid | None) -> list[list[Any]]:
 
 def _attendance_rows(grid: Grid | None, threshold: float) -> list[list[Any]]:
     """District-wide mean attendance of the meetings held, per month."""
+    if not grid:
+        return []
+    tab = master_layout()["meetings"]
+    try:
+        month_at = grid[0].index(tab.column("month").header)
+        share_at = grid[0].index(tab.column("attendance").header)
+    except ValueError:
+        return []
     by_month: dict[str, list[float]] = {}
-    for r in _records(grid, master_layout()["meetings"]):
-        month, share = r.get("month"), _number(r.get("attendance"))
+    for row in grid[1:]:
+        if len(row) <= max(month_at, share_at):
+            continue
+        month, share = row[month_at], _number(row[share_at])
         if isinstance(month, str) and month and share is not None:
-            by_month.setdefault(month, []).append(share)
-    return [[_shown_month(m), sum(v) / len(v), threshold] for m, v in sorted(by_month.items())]
+            total = by_month.setdefault(month, [0.0, 0])
+            total[0] += share
+            total[1] += 1
+    return [[_shown_month(m), s / n, threshold] for m, (s, n) in sorted(by_month.items())]
 
 
 def _progress_rows(grid: Grid | None) -> list[list[Any]]:
