@@ -575,6 +575,7 @@ class FakeGoogle:
         self.reject_tokens = False  # the key was deleted: the token endpoint says invalid_grant
         self.tokens: set[str] = {"static-test-token"}
         self.violations: list[str] = []
+        self.formatting: list[tuple[str, dict[str, Any]]] = []
         self.bodies: list[tuple[str, Any]] = []  # (method id, JSON body) of every write
         self.max_body_bytes = max_body_bytes
         self.page_size_cap = page_size_cap
@@ -940,6 +941,28 @@ class FakeGoogle:
             tab.cells[(r, c)] = cell
         else:
             tab.cells.pop((r, c), None)
+
+    # Formats, flags and charts: the fake checks that they point at existing tabs and
+    # records them (their rendering is Google's business, their shape the discovery doc's).
+    def _apply_addConditionalFormatRule(
+        self, work: list[FakeTab], spec: dict[str, Any]
+    ) -> dict[str, Any]:
+        for grid_range in spec.get("rule", {}).get("ranges", []):
+            self._tab(work, grid_range.get("sheetId"))
+        self.formatting.append(("addConditionalFormatRule", spec))
+        return {}
+
+    def _apply_setBasicFilter(self, work: list[FakeTab], spec: dict[str, Any]) -> dict[str, Any]:
+        self._tab(work, spec.get("filter", {}).get("range", {}).get("sheetId"))
+        self.formatting.append(("setBasicFilter", spec))
+        return {}
+
+    def _apply_addChart(self, work: list[FakeTab], spec: dict[str, Any]) -> dict[str, Any]:
+        anchor = spec.get("chart", {}).get("position", {}).get("overlayPosition", {})
+        if "anchorCell" in anchor:
+            self._tab(work, anchor["anchorCell"].get("sheetId"))
+        self.formatting.append(("addChart", spec))
+        return {"addChart": {"chart": {"chartId": len(self.formatting)}}}
 
     def _apply_updateCells(self, work: list[FakeTab], spec: dict[str, Any]) -> dict[str, Any]:
         if not spec.get("fields"):
