@@ -31,7 +31,6 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .backends.base import Grid, OutputTab
-from .backends.google_cells import NUMBER_FORMATS, PIXELS_PER_CHARACTER
 from .backends.local import Decorator, replace_tabs
 from .config import Rules
 from .findings import ERROR, WARNING
@@ -626,8 +625,9 @@ def google_format_requests(
       title),conditionalFormats,charts(chartId),basicFilter)``.
     - The charts live on the ``Biểu đồ`` tab and plot its tables (written like any
       other output tab, from :func:`chart_tab`); their ranges are open-ended too.
-    - Number formats, column widths and the frozen header are also sent (the
-      backend's own tab rewrite sets them again; they are idempotent).
+    - Number formats, column widths and the frozen header are not here: the backend's
+      own tab rewrite (:func:`sync.backends.google_cells.tab_requests`) sets them on
+      every write.
 
     Thresholds come from ``rules``; they are baked into the rules, so a changed
     threshold needs a version bump or a re-send (unformat, then format).
@@ -642,46 +642,6 @@ def google_format_requests(
         sheet_id = sheet_ids.get(title)
         if tab is None or sheet_id is None:
             continue
-        requests.append(
-            {
-                "updateSheetProperties": {
-                    "properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
-                    "fields": "gridProperties.frozenRowCount",
-                }
-            }
-        )
-        for c, column in enumerate(tab.columns):
-            requests.append(
-                {
-                    "updateDimensionProperties": {
-                        "range": {
-                            "sheetId": sheet_id,
-                            "dimension": "COLUMNS",
-                            "startIndex": c,
-                            "endIndex": c + 1,
-                        },
-                        "properties": {"pixelSize": round(column.width * PIXELS_PER_CHARACTER)},
-                        "fields": "pixelSize",
-                    }
-                }
-            )
-            if column.format in NUMBER_FORMATS:
-                requests.append(
-                    {
-                        "repeatCell": {
-                            "range": {
-                                "sheetId": sheet_id,
-                                "startRowIndex": 1,
-                                "startColumnIndex": c,
-                                "endColumnIndex": c + 1,
-                            },
-                            "cell": {
-                                "userEnteredFormat": {"numberFormat": NUMBER_FORMATS[column.format]}
-                            },
-                            "fields": "userEnteredFormat.numberFormat",
-                        }
-                    }
-                )
         if tab is charts:
             requests.extend(_google_charts(sheet_id))
             continue

@@ -308,9 +308,6 @@ def test_google_requests_fit_the_sheets_discovery_document(sheets_schemas):
     check_batch(requests, sheets_schemas)
     kinds = {next(iter(r)) for r in requests}
     assert kinds == {
-        "updateSheetProperties",
-        "updateDimensionProperties",
-        "repeatCell",
         "setBasicFilter",
         "addConditionalFormatRule",
         "addChart",
