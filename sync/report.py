@@ -70,9 +70,16 @@ def print_status(config: Config, out: TextIO) -> None:
     if not config.state_path.exists():
         print("Chưa có lần đồng bộ nào (chạy: namcoso sync).", file=out)
         return
+    from datetime import datetime
+
+    from .lock import current_holder
+
     store = StateStore(config.state_path)
     try:
         print(f"Dự án: {config.name} ({config.backend})", file=out)
+        holder = current_holder(config.lock_path)
+        if holder is not None:
+            print(f"Đang có một lần đồng bộ chạy ({holder.describe()}).", file=out)
         print("Các lần đồng bộ gần nhất:", file=out)
         print(
             f"  {'Thời điểm':<26} {'Chế độ':<9} {'đọc/bỏ qua/lỗi':<15} {'nhận/loại':<12} "
@@ -83,7 +90,8 @@ def print_status(config: Config, out: TextIO) -> None:
             communes = f"{run['communes_read']}/{run['communes_skipped']}/{run['communes_failed']}"
             rows = f"{run['rows_accepted']}/{run['rows_rejected']}"
             print(
-                f"  {run['started'][:19]:<26} {run['mode']:<9} {communes:<15} {rows:<12} "
+                f"  {datetime.fromisoformat(run['started']):%d/%m/%Y %H:%M:%S}{'':<7} "
+                f"{run['mode']:<9} {communes:<15} {rows:<12} "
                 f"{run['findings']:>9} {run['requests']:>8} {run['seconds']:>6}  "
                 f"{'có' if run['changed'] else 'không'}",
                 file=out,

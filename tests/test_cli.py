@@ -76,3 +76,14 @@ def test_validate_a_corrupt_file_is_one_line(small_project, tmp_path, capsys):
     config = str(small_project.root / "namcoso.toml")
     assert main(["validate", str(bad), "--commune", "29110", "--config", config]) == 2
     assert "hong.xlsx" in capsys.readouterr().err
+
+
+def test_status_says_when_a_sync_is_running(small_project, capsys):
+    from sync.lock import run_lock
+
+    config = str(small_project.root / "namcoso.toml")
+    assert main(["sync", "--config", config]) == 0
+    capsys.readouterr()
+    with run_lock(small_project.lock_path):
+        assert main(["status", "--config", config]) == 0
+    assert "Đang có một lần đồng bộ chạy (pid" in capsys.readouterr().out
