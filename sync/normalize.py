@@ -21,7 +21,7 @@ import pandas as pd
 from .backends.base import Grid
 from .findings import Finding, column_letter, finding
 from .layout import Tab, commune_layout, header_map, vocab
-from .legacy import repair
+from .legacy import repair, repair_column
 from .text import fold, nfc
 
 HEADER_SEARCH_ROWS = 15
@@ -148,8 +148,21 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
             if encoding:
                 repaired.setdefault((c, encoding), []).append((r, value, fixed))
         out.append(new_row)
+    if repaired:
+        # The tab is evidence too: short or ambiguous cells ("Cã", "Ghi chó") that one cell
+        # alone could not prove legacy are converted when the rest of the tab clearly is.
+        texts = [
+            (r, c, v) for r, row in enumerate(grid) for c, v in enumerate(row) if isinstance(v, str)
+        ]
+        for (r, c, original), (fixed, encoding) in zip(
+            texts, repair_column([v for _, _, v in texts]), strict=True
+        ):
+            if encoding and out[r][c] == nfc(original) and nfc(fixed) != out[r][c]:
+                out[r][c] = nfc(fixed)
+                repaired.setdefault((c, encoding), []).append((r + 1, original, nfc(fixed)))
     findings = []
     for (c, encoding), cells in sorted(repaired.items()):
+        cells.sort()
         first, last = cells[0][0], cells[-1][0]
         letter = column_letter(c)
         span = f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"

@@ -90,3 +90,28 @@ def test_missing_tab_is_a_warning_not_a_failure():
     raws = normalize_commune({"Trang khác": [["a"]]}, "29110")
     assert all(not r.ok for r in raws.values())
     assert {f.code for r in raws.values() for f in r.findings} == {"missing_tab"}
+
+
+def test_legacy_tab_converts_its_ambiguous_cells_too_and_names_the_ranges():
+    from sync.legacy import encode_legacy
+
+    def tcvn3(text):
+        return encode_legacy(text, "TCVN3")
+
+    rows = [
+        [tcvn3("Ấp Thủy Lợi"), "03/2018", "05/03/2018", 20, 18, "x", "x", tcvn3("Có")],
+        [tcvn3("Ấp Giồng Chùa"), "04/2018", "05/04/2018", 20, 18, "x", "x", tcvn3("Ghi chú")],
+        [tcvn3("Ấp Long Thạnh"), "05/2018", "05/05/2018", 20, 18, "x", "x", tcvn3("Họp kỳ")],
+    ]
+    raw = normalize_tab({MEETINGS.title: [TEMPLATE_HEADER, *rows]}, MEETINGS, "29170")
+    assert raw.frame["note"].tolist() == ["Có", "Ghi chú", "Họp kỳ"]
+    assert raw.frame["hamlet"].tolist() == ["Ấp Thủy Lợi", "Ấp Giồng Chùa", "Ấp Long Thạnh"]
+    legacy = {f.cell: f.severity for f in raw.findings if f.code == "legacy_text"}
+    assert legacy == {"A2:A4": "Thông tin", "H2:H4": "Thông tin"}
+
+
+def test_correct_text_with_ambiguous_words_is_left_alone():
+    rows = [["Ấp An Phó", "03/2018", "05/03/2018", 20, 18, "x", "x", "Toát yếu"]]
+    raw = normalize_tab({MEETINGS.title: [TEMPLATE_HEADER, *rows]}, MEETINGS, "29110")
+    assert raw.frame.iloc[0]["hamlet"] == "Ấp An Phó" and raw.frame.iloc[0]["note"] == "Toát yếu"
+    assert not [f for f in raw.findings if f.code == "legacy_text"]
