@@ -154,10 +154,6 @@ class StateStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def integrity_ok(self) -> bool:
-        """``PRAGMA integrity_check`` says ``ok``."""
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
     def sources(self) -> dict[str, SourceRecord]:
         """Each commune's source record: what was last read, its status and when."""
         rows = self.db.execute(

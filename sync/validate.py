@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .findings import ERROR, Finding, finding
+from .findings import Finding, finding
 from .layout import Tab, commune_layout
 from .normalize import RawTable
 from .registry import Registry, name_key
@@ -390,7 +390,3 @@ def validate_commune(
 ) -> CommuneResult:
     """Validate every input tab of one commune sheet."""
     return validate_communes({commune: raws}, registry, today)[commune]
-
-
-def has_errors(findings: list[Finding]) -> bool:
-    return any(f.severity == ERROR for f in findings)
