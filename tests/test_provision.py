@@ -484,7 +484,7 @@ def google(tmp_path):
     from google_fake import FakeClock
 
     from sync.backends.google import GoogleBackend
-    from sync.provision import provision_google
+    from sync.provision_google import provision_google
 
     def run(sources: tuple[str, str], repair: bool = False, fake=None):
         config, grids = google_project(tmp_path / f"r{len(list(tmp_path.iterdir()))}", sources)

@@ -23,10 +23,9 @@ from sync.views import (
     chart_tab,
     charts_layout,
     flags,
-    google_format_requests,
-    google_unformat_requests,
     master_decorator,
 )
+from sync.views_google import google_format_requests, google_unformat_requests
 
 DISCOVERY = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 RULES = Rules(attendance_threshold=0.9, cadre_attendance_threshold=0.6)

@@ -283,7 +283,7 @@ class GoogleBackend:
         """Formats, flags and charts for tabs just created: sent once, in one batchUpdate
         (they would pile up if sent on every write; their ranges are open-ended, so
         later rewrites keep them)."""
-        from ..views import google_format_requests
+        from ..views_google import google_format_requests
 
         sheet_ids = {title: info.sheet_id for title, info in self._sheets[self.master_id].items()}
         requests_ = google_format_requests(sheet_ids, created, self.rules)
