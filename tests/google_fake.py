@@ -417,6 +417,7 @@ class FakeTab:
     frozen: int = 0
     cells: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     widths: dict[int, int] = field(default_factory=dict)
+    protected: list[dict[str, Any]] = field(default_factory=list)
 
     def properties(self, index: int) -> dict[str, Any]:
         grid: dict[str, Any] = {"rowCount": self.rows, "columnCount": self.cols}
@@ -779,6 +780,8 @@ class FakeGoogle:
         out_sheets = []
         for i, tab in tabs:
             entry: dict[str, Any] = {"properties": tab.properties(i)}
+            if tab.protected:
+                entry["protectedRanges"] = [dict(p) for p in tab.protected]
             if with_data:
                 entry["data"] = [{"rowData": self._row_data(tab)}]
             out_sheets.append(entry)
@@ -793,10 +796,12 @@ class FakeGoogle:
     def _row_data(tab: FakeTab) -> list[dict[str, Any]]:
         if not tab.cells:
             return []
-        last_row = max(r for r, _ in tab.cells)
+        by_row: dict[int, list[int]] = {}
+        for r, c in tab.cells:
+            by_row.setdefault(r, []).append(c)
         rows: list[dict[str, Any]] = []
-        for r in range(last_row + 1):
-            cols = [c for (rr, c) in tab.cells if rr == r]
+        for r in range(max(by_row) + 1):
+            cols = by_row.get(r, [])
             values = []
             for c in range(max(cols) + 1 if cols else 0):
                 cell = tab.cells.get((r, c), {})
@@ -808,6 +813,8 @@ class FakeGoogle:
                     out["formattedValue"] = formatted_value(uev)
                 if cell.get("userEnteredFormat"):
                     out["userEnteredFormat"] = cell["userEnteredFormat"]
+                if cell.get("dataValidation"):
+                    out["dataValidation"] = cell["dataValidation"]
                 values.append(out)
             rows.append({"values": values} if values else {})
         return rows
@@ -818,7 +825,10 @@ class FakeGoogle:
         sheet = self._sheet(params["spreadsheetId"], write=True)
         work = [
             dataclasses.replace(
-                t, cells={k: _copy(v) for k, v in t.cells.items()}, widths=dict(t.widths)
+                t,
+                cells={k: _copy(v) for k, v in t.cells.items()},
+                widths=dict(t.widths),
+                protected=list(t.protected),
             )
             for t in sheet.tabs
         ]
@@ -941,6 +951,26 @@ class FakeGoogle:
             tab.cells[(r, c)] = cell
         else:
             tab.cells.pop((r, c), None)
+
+    def _apply_setDataValidation(self, work: list[FakeTab], spec: dict[str, Any]) -> dict[str, Any]:
+        grid = spec.get("range", {})
+        tab = self._tab(work, grid.get("sheetId"))
+        for r in range(grid.get("startRowIndex", 0), grid.get("endRowIndex", tab.rows)):
+            for c in range(grid.get("startColumnIndex", 0), grid.get("endColumnIndex", tab.cols)):
+                if spec.get("rule"):
+                    tab.cells.setdefault((r, c), {})["dataValidation"] = _copy(spec["rule"])
+                elif (r, c) in tab.cells:
+                    tab.cells[(r, c)].pop("dataValidation", None)
+                    if not tab.cells[(r, c)]:
+                        del tab.cells[(r, c)]
+        return {}
+
+    def _apply_addProtectedRange(self, work: list[FakeTab], spec: dict[str, Any]) -> dict[str, Any]:
+        protected = _copy(spec.get("protectedRange", {}))
+        tab = self._tab(work, protected.get("range", {}).get("sheetId"))
+        protected["protectedRangeId"] = 1000 + sum(len(t.protected) for t in work)
+        tab.protected.append(protected)
+        return {"addProtectedRange": {"protectedRange": protected}}
 
     # Formats, flags and charts: the fake checks that they point at existing tabs and
     # records them (their rendering is Google's business, their shape the discovery doc's).

@@ -39,7 +39,7 @@ from google.auth.transport.requests import AuthorizedSession
 
 from ..config import Config, Rules
 from ..errors import ConfigError, MasterUnavailable, NamcosoError, SourceUnavailable
-from ..layout import master_layout
+from ..layout import commune_layout, master_layout
 from .base import Grid, OutputTab
 from .google_cells import MAX_BODY_BYTES, SheetInfo, grid_of, pack, sheet_info, tab_requests
 from .google_transport import (
@@ -60,8 +60,12 @@ FOLDER_MIME = "application/vnd.google-apps.folder"
 GRID_MASK = (
     "properties.title,"
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),"
-    "data(startRow,startColumn,rowData(values(effectiveValue))))"
+    "protectedRanges(description),"
+    "data(startRow,startColumn,rowData(values(effectiveValue,dataValidation(condition(type))))))"
 )
+#: Rows near the top of a tab whose data validations are remembered from a read, enough to
+#: find the header and check the first data row's dropdowns.
+CONTROL_ROWS = 30
 PROPERTIES_MASK = (
     "properties.title,"
     "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount))"
@@ -144,6 +148,8 @@ class GoogleBackend:
         )
         self.max_body_bytes = max_body_bytes
         self._sheets: dict[str, dict[str, SheetInfo]] = {}  # spreadsheet ID → title → tab
+        #: spreadsheet ID → title → (provisioned, validated cells, first rows), from reads
+        self._controls: dict[str, dict[str, tuple[bool, set[tuple[int, int]], Grid]]] = {}
         self._names: dict[str, str] = {}  # spreadsheet ID → its title, for messages
 
     @classmethod
@@ -386,10 +392,38 @@ class GoogleBackend:
             "GET", f"{SHEETS_URL}/{sid}", kind="read", params={"fields": GRID_MASK}
         )
         self._remember(sid, reply)
-        return {
+        grids = {
             sheet.get("properties", {}).get("title", ""): grid_of(sheet)
             for sheet in reply.get("sheets", [])
         }
+        self._controls[sid] = {
+            title: (_provisioned(sheet), _validated_cells(sheet), grids[title][:CONTROL_ROWS])
+            for sheet in reply.get("sheets", [])
+            if (title := sheet.get("properties", {}).get("title", ""))
+        }
+        return grids
+
+    def missing_controls(self, source: str, hamlets: list[str]) -> list[str]:
+        """Input tabs of a provisioned commune sheet whose dropdowns were removed, from what
+        this run's read of the sheet returned (no extra request). A sheet counts as
+        provisioned when ``namcoso provision`` protected its header rows; communes cannot
+        remove that lock, only the dropdowns below it."""
+        from ..normalize import find_header
+        from ..provision import column_controls
+
+        controls = column_controls(hamlets)
+        sid = spreadsheet_id(source)
+        missing = []
+        for title, (provisioned, validated, head) in self._controls.get(sid or "", {}).items():
+            tab = next((t for t in commune_layout().by_role("input") if t.title == title), None)
+            if tab is None or not provisioned or not head:
+                continue
+            header_row, height, mapped = find_header(head, tab)
+            first_data_row = header_row + height
+            expected = [c for c, key in mapped.items() if tab.column(key).type in controls]
+            if any((first_data_row, c) not in validated for c in expected):
+                missing.append(title)
+        return missing
 
     def _read_properties(self, sid: str) -> dict[str, SheetInfo]:
         reply = self.transport.call(
@@ -478,3 +512,20 @@ def pack_titled(
             i += 1
         out.append((titles, batch))
     return out
+
+
+def _provisioned(sheet: dict[str, Any]) -> bool:
+    """Whether ``namcoso provision`` locked this tab's header (its protected range says so)."""
+    return any("namcoso" in p.get("description", "") for p in sheet.get("protectedRanges", []))
+
+
+def _validated_cells(sheet: dict[str, Any]) -> set[tuple[int, int]]:
+    """(row, column), 0-based, of the cells near the top that carry a data validation."""
+    cells = set()
+    for block in sheet.get("data", []):
+        top, left = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
+        for r, row_data in enumerate(block.get("rowData", [])[:CONTROL_ROWS]):
+            for c, value in enumerate(row_data.get("values", [])):
+                if value.get("dataValidation"):
+                    cells.add((top + r, left + c))
+    return cells
