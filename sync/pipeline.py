@@ -74,15 +74,7 @@ class SyncResult:
         return bool(self.master_tabs_written or self.communes_written)
 
     def log_row(self) -> list:
-        return [
-            self.started.strftime("%d/%m/%Y %H:%M:%S"),
-            self.mode,
-            f"{self.communes_read} / {self.communes_skipped} / {self.communes_failed}",
-            f"{self.rows_accepted} / {self.rows_rejected}",
-            len(self.findings),
-            self.requests,
-            round(self.seconds, 1),
-        ]
+        return _log_row(self.started, self.mode, self.stats())
 
     def stats(self) -> dict:
         return {
@@ -355,9 +347,11 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         result.findings = findings
         result.tabs = tabs
         hashes = store.outputs()
-        changed = [t for key, t in tabs.items() if hashes.get(f"master:{key}") != content_hash([t])]
-        for key, t in tabs.items():
-            change.outputs[f"master:{key}"] = content_hash([t])
+        digests = {f"master:{key}": content_hash([t]) for key, t in tabs.items()}
+        changed = [
+            t for key, t in tabs.items() if hashes.get(f"master:{key}") != digests[f"master:{key}"]
+        ]
+        change.outputs.update(digests)
         feedback = {}
         for c in communes:
             own = [assignments_tab(c.code, registry), feedback_tab(c.findings)]
@@ -391,8 +385,9 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             written_sources.append(source)
         if written_sources:
             refreshed = backend.fingerprints(written_sources)
+            by_code = {c.code: c for c in communes}
             for code in result.communes_written:
-                c = next(x for x in communes if x.code == code)
+                c = by_code[code]
                 record = change.sources.get(code, c.record)
                 record.fingerprint = refreshed.get(c.source, record.fingerprint)
                 change.sources[code] = record
@@ -405,21 +400,23 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         store.close()
 
 
+def _log_row(started: datetime, mode: str, stats: dict) -> list:
+    """One line of ``Nhật ký đồng bộ``."""
+    return [
+        started.strftime("%d/%m/%Y %H:%M:%S"),
+        mode,
+        f"{stats['communes_read']} / {stats['communes_skipped']} / {stats['communes_failed']}",
+        f"{stats['rows_accepted']} / {stats['rows_rejected']}",
+        stats["findings"],
+        stats["requests"],
+        round(stats["seconds"], 1),
+    ]
+
+
 def _runs_tab(store: StateStore, result: SyncResult) -> OutputTab:
     """``Nhật ký đồng bộ``: this run, then the earlier runs that changed the master."""
     tab = master_layout()["runs"]
     rows = [result.log_row()]
     for run in store.runs(limit=500, changed_only=True):
-        started = datetime.fromisoformat(run["started"])
-        rows.append(
-            [
-                started.strftime("%d/%m/%Y %H:%M:%S"),
-                run["mode"],
-                f"{run['communes_read']} / {run['communes_skipped']} / {run['communes_failed']}",
-                f"{run['rows_accepted']} / {run['rows_rejected']}",
-                run["findings"],
-                run["requests"],
-                run["seconds"],
-            ]
-        )
+        rows.append(_log_row(datetime.fromisoformat(run["started"]), run["mode"], run))
     return OutputTab(tab.title, tab.specs(), rows)
