@@ -86,6 +86,10 @@ def _visible(
 def replay(root: Path, *, scale: str = "district", out: TextIO | None = None) -> SyncResult:
     """Build the demo project, then sync it once a month through the demo year."""
     config = load_config(build_demo_project(root, scale=scale))
+    # The demo starts from scratch: a state store left by an earlier demo in the same folder
+    # would make the replayed months look like sudden drops.
+    for path in config.state_path.parent.glob(config.state_path.name + "*"):
+        path.unlink()
     communes = _project(scale).communes
     rng = random.Random(f"{SEED}:late")
     late_codes = set(rng.sample(sorted(communes), k=max(1, len(communes) // 8)))

@@ -113,3 +113,10 @@ def test_each_replayed_sync_that_changed_the_master_is_logged(master):
     from sync.replay import sync_times
 
     assert len(master[M["runs"].title]) - 1 == len(sync_times())
+
+
+def test_running_the_demo_again_in_the_same_folder_gives_the_same_figures(demo, capsys):
+    assert main(["demo", "--dir", str(demo)]) == 0
+    captured = capsys.readouterr()
+    assert "năm 2018, toàn huyện: 34 · 91 · 4 · 0 · 0 · 129" in captured.out
+    assert "giữ số liệu cũ" not in captured.out + captured.err
