@@ -114,6 +114,7 @@ class Vocab:
     field_labels: tuple[str, ...]
     field_forms: dict[str, str]  # folded form → label
     hamlet_prefixes: tuple[str, ...]
+    total_exact: frozenset[str]
     total_starts: tuple[str, ...]
 
     def rating_label(self, code: str) -> str:
@@ -146,7 +147,8 @@ def vocab() -> Vocab:
         field_labels=tuple(f["label"] for f in data["fields"]),
         field_forms=field_forms,
         hamlet_prefixes=tuple(prefixes),
-        total_starts=tuple(fold(w) for w in data["totals"]["starts"]),
+        total_exact=frozenset(data["totals"]["exact"]),
+        total_starts=tuple(data["totals"]["starts"]),
     )
 
 

@@ -183,13 +183,17 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
 
 
 def _is_totals_row(row: list[Any]) -> bool:
-    """A totals or sub-totals row: its first text says so ("Tổng cộng", "Cộng", "Toàn xã")."""
+    """A totals or sub-totals row: its first text says so ("Tổng cộng", "Cộng", "Toàn xã").
+
+    Compared with diacritics: "Cống Bần" and "Cộng Hòa" are hamlets, not totals.
+    """
     first = next((v for v in row if isinstance(v, str) and v.strip()), None)
     if first is None:
         return False
-    folded = fold(first)
-    return any(folded == s or folded.startswith(s + " ") for s in vocab().total_starts) and (
-        len(folded.split()) <= 4
+    text = " ".join(nfc(first).lower().replace(":", " ").split())
+    v = vocab()
+    return text in v.total_exact or any(
+        text.startswith(s + " ") or text == s for s in v.total_starts
     )
 
 

@@ -23,6 +23,8 @@ from .text import fold, nfc, unaccent
 EPOCH = date(1899, 12, 30)  # spreadsheet serial day 0 (Excel and Google Sheets)
 SERIAL_RANGE = (25_000, 80_000)  # 1968 … 2119: a number here in a date column is a serial
 YEAR_RANGE = (1975, 2100)
+#: No count of members or households comes near this; a larger number is a typing slip.
+MAX_COUNT = 10_000_000
 
 
 class BadValue(ValueError):
@@ -189,8 +191,8 @@ def parse_integer(value: Any) -> int:
             raise BadValue(expected="một số nguyên", example="35") from None
         if not math.isfinite(number):
             number = None
-    if number is None:
-        raise BadValue(expected="một số nguyên", example="35")
+    if number is None or abs(number) > MAX_COUNT:
+        raise BadValue(expected="một số nguyên (số người, số hộ)", example="35")
     if number != int(number):
         raise BadValue("not_integer", "một số nguyên", "35")
     return int(number)

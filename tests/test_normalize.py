@@ -115,3 +115,13 @@ def test_correct_text_with_ambiguous_words_is_left_alone():
     raw = normalize_tab({MEETINGS.title: [TEMPLATE_HEADER, *rows]}, MEETINGS, "29110")
     assert raw.frame.iloc[0]["hamlet"] == "Ấp An Phó" and raw.frame.iloc[0]["note"] == "Toát yếu"
     assert not [f for f in raw.findings if f.code == "legacy_text"]
+
+
+def test_hamlets_named_like_totals_words_are_kept():
+    rows = [
+        [name, "03/2018", "05/03/2018", 20, 18, "x", "x", ""]
+        for name in ("Cống Bần", "Cộng Hòa", "Công Lý", "Tổng Châu")
+    ]
+    grid = [TEMPLATE_HEADER, *rows, ["Cộng", None, None, 80, 72], ["Tổng cộng toàn xã", None]]
+    raw = normalize_tab({MEETINGS.title: grid}, MEETINGS, "29110")
+    assert raw.frame["hamlet"].tolist() == ["Cống Bần", "Cộng Hòa", "Công Lý", "Tổng Châu"]

@@ -136,3 +136,12 @@ def test_sync_keeps_file_permissions_and_clears_stale_temporary_files(small_proj
     run_sync(small_project, now=NOW)
     assert small_project.master.stat().st_mode & 0o777 == 0o664
     assert not stale.exists()
+
+
+def test_a_huge_number_in_one_commune_is_a_finding_not_a_crash(small_project):
+    grids = commune_grids(["Ấp Tân Hòa"])
+    grids[C["meetings"].title][1][3] = "99999999999999999999"
+    write_workbook(small_project.communes_dir / "29113.xlsx", grids)
+    result = run_sync(small_project, now=NOW)
+    assert [(f.commune, f.cell, f.severity) for f in result.findings] == [("29113", "D2", "Lỗi")]
+    assert result.rows_accepted == 36 + 3 + 2 + 3 - 1

@@ -172,3 +172,9 @@ def test_parse_column_parses_each_distinct_value_once_and_keeps_blanks_apart():
     assert values.tolist() == ["A", "A", None, None, "B", "A", None]
     assert [p is not None for p in problems] == [False, False, False, True, False, False, False]
     assert sorted(calls) == ["a", "b", "bad"]
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999", 1e20, -(10**12)])
+def test_absurdly_large_counts_are_rejected_not_crashing(raw):
+    with pytest.raises(BadValue):
+        parse_integer(raw)
