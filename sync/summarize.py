@@ -101,11 +101,13 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
         held=meetings["meeting_date"].notna(),
         below=(meetings["attendance"] < rules.attendance_threshold),
         committee=meetings["committee_met"].astype(bool) & meetings["meeting_date"].notna(),
+        due_month=meetings["month"].where(meetings["month"].isin(months)),
     )
     g = m.groupby(["hamlet_code", "year"])
     stats = pd.DataFrame(
         {
             "months_reported": g["month"].nunique(),
+            "due_reported": g["due_month"].nunique(),
             "meetings": g["held"].sum(),
             "avg_attendance": g["attendance"].mean(),
             "months_below": g["below"].sum(),
@@ -114,11 +116,17 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
     )
     grid = hamlets.merge(pd.DataFrame({"year": years}), how="cross")
     out = grid.merge(stats.reset_index(), on=["hamlet_code", "year"], how="left")
-    for col in ("months_reported", "meetings", "months_below", "committee_meetings"):
+    for col in (
+        "months_reported",
+        "due_reported",
+        "meetings",
+        "months_below",
+        "committee_meetings",
+    ):
         out[col] = out[col].fillna(0).astype(int)
     out["committee_share"] = _share(out["committee_meetings"], out["meetings"])
     expected = out["year"].map(expected_by_year).fillna(0).astype(int)
-    missing = (expected - out["months_reported"]).clip(lower=0)
+    missing = (expected - out["due_reported"]).clip(lower=0)  # a month not yet due hides none
     not_met = out["months_reported"] - out["meetings"]
     threshold = f"{rules.attendance_threshold:.0%}"
     parts = [

@@ -183,3 +183,14 @@ def test_progress_statuses(registry):
     assert set(p[p["commune_code"] == "29113"]["status"]) == {"Lỗi truy cập"}
     p2 = progress(m, registry, RULES, months, seen, {}, date(2018, 4, 20))
     assert p2[p2["commune_code"] == "29113"].set_index("month")["status"]["2018-01"] == "Chưa nộp"
+
+
+def test_a_month_reported_early_does_not_hide_a_missing_month(registry):
+    m = meetings([("29113-01", "2018-02", date(2018, 2, 3), 20, 18, True, True)]).assign(
+        commune_code="29113"
+    )
+    m["attendance"] = 0.9
+    stats = meeting_stats(m, registry, RULES, ["2018-01"]).set_index("hamlet_code")
+    row = stats.loc["29113-01"]
+    assert row["months_reported"] == 1
+    assert row["warning"] == "Thiếu báo cáo 1 tháng"
