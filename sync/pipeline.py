@@ -385,11 +385,17 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             written_sources.append(source)
         if written_sources:
             refreshed = backend.fingerprints(written_sources)
+            edited = getattr(backend, "edited_during_sync", set())
             by_code = {c.code: c for c in communes}
             for code in result.communes_written:
                 c = by_code[code]
                 record = change.sources.get(code, c.record)
-                record.fingerprint = refreshed.get(c.source, record.fingerprint)
+                if c.source in edited:
+                    # Saved by the commune during this run: keep the old fingerprint, so
+                    # the next run reads what they saved.
+                    log.info("Xã %s sửa bảng tính trong lúc đồng bộ; lần sau sẽ đọc lại", code)
+                else:
+                    record.fingerprint = refreshed.get(c.source, record.fingerprint)
                 change.sources[code] = record
         result.requests = backend.requests
         result.seconds = time.monotonic() - clock

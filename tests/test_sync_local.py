@@ -145,3 +145,25 @@ def test_a_huge_number_in_one_commune_is_a_finding_not_a_crash(small_project):
     result = run_sync(small_project, now=NOW)
     assert [(f.commune, f.cell, f.severity) for f in result.findings] == [("29113", "D2", "Lỗi")]
     assert result.rows_accepted == 36 + 3 + 2 + 3 - 1
+
+
+def test_an_edit_saved_during_a_sync_is_read_by_the_next_one(small_project):
+    from sync.backends.local import LocalBackend
+    from sync.layout import master_layout as layout
+
+    class CommuneSavesMidRun(LocalBackend):
+        def read_commune(self, source):
+            grids = super().read_commune(source)
+            if source == "29113.xlsx":  # the commune saves a new rating just after our read
+                edited = commune_grids(["Ấp Tân Hòa"])
+                edited[C["ratings"].title][1][2] = "Hoàn thành xuất sắc nhiệm vụ"
+                write_workbook(self.path_of(source), edited)
+            return grids
+
+    titles = [t.title for t in layout().by_role("registry")]
+    backend = CommuneSavesMidRun(small_project.master, small_project.communes_dir, titles)
+    run_sync(small_project, backend=backend, now=NOW)
+    result = run_sync(small_project, now=NOW)
+    assert result.communes_read == 1
+    ratings = cell_values(read_workbook(small_project.master)[M["ratings"].title])
+    assert "Hoàn thành xuất sắc nhiệm vụ" in [r[5] for r in ratings]

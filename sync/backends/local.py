@@ -9,6 +9,7 @@ only the owned tabs are rebuilt.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import zipfile
@@ -47,7 +48,7 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_workbook(path: Path) -> dict[str, Grid]:
+def read_workbook(path: Path | io.BytesIO) -> dict[str, Grid]:
     """Every tab of a workbook as raw values (formulas as their cached results)."""
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
@@ -163,6 +164,11 @@ class LocalBackend:
         self.decorate = decorate
         self.requests = 0
         self._master_fingerprint: str | None = None
+        #: The content hash of each commune file as this run last saw it (listing or read).
+        self._seen: dict[str, str] = {}
+        #: Sources a commune saved between this run's look at them and the feedback write:
+        #: their new content was not read, so the pipeline must not record it as read.
+        self.edited_during_sync: set[str] = set()
 
     # -- reading -------------------------------------------------------------
     def path_of(self, source: str) -> Path:
@@ -201,6 +207,7 @@ class LocalBackend:
                 out[source] = file_fingerprint(path)
             except OSError:
                 continue
+            self._seen.setdefault(source, out[source])
         return out
 
     def read_commune(self, source: str) -> dict[str, Grid]:
@@ -209,7 +216,9 @@ class LocalBackend:
         if not path.exists():
             raise SourceUnavailable("không tìm thấy tệp", detail=path.name)
         try:
-            return read_workbook(path)
+            data = path.read_bytes()
+            self._seen[source] = hashlib.sha256(data).hexdigest()
+            return read_workbook(io.BytesIO(data))
         except READ_ERRORS as e:
             raise SourceUnavailable("tệp hỏng hoặc không phải .xlsx", detail=path.name) from e
 
@@ -267,9 +276,13 @@ class LocalBackend:
         path = self.path_of(source)
         self.requests += 1
         try:
-            wb = openpyxl.load_workbook(path)
+            data = path.read_bytes()
+            wb = openpyxl.load_workbook(io.BytesIO(data))
         except READ_ERRORS as e:
             raise SourceUnavailable("không ghi được phản hồi vào tệp", detail=path.name) from e
+        seen = self._seen.get(source)
+        if seen is not None and hashlib.sha256(data).hexdigest() != seen:
+            self.edited_during_sync.add(source)
         replace_tabs(wb, tabs)
         save_atomically(wb, path)
 
