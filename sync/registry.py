@@ -18,7 +18,7 @@ from .findings import Finding, finding
 from .layout import master_layout, vocab
 from .normalize import normalize_tab
 from .text import fold, strip_prefixes
-from .values import BadValue, parse_date, parse_integer, parse_text
+from .values import parse_column, parse_date, parse_integer, parse_text
 
 _LETTER_DIGIT = re.compile(r"([a-z])(\d)")
 
@@ -54,9 +54,13 @@ class Registry:
                     own.setdefault(key, row.code)
             self._key_owners.setdefault(name_key(row.name), []).append(row.commune_code)
 
+    @property
+    def commune_names(self) -> pd.Series:
+        """Commune name by code."""
+        return self.communes.set_index("code")["name"]
+
     def commune_name(self, code: str) -> str:
-        match = self.communes.loc[self.communes["code"] == code, "name"]
-        return str(match.iloc[0]) if len(match) else code
+        return str(self.commune_names.get(code, code))
 
     def hamlet_keys(self, commune: str) -> dict[str, str]:
         """Folded name key → hamlet code, for one commune."""
@@ -90,27 +94,15 @@ def _table(grids: dict[str, Grid], key: str, findings: list[Finding]) -> pd.Data
             findings.append(f)
     frame = raw.frame.drop(columns="_row")
     for column in tab.columns:
-        series = frame[column.key]
-        if column.type == "date":
-            frame[column.key] = [_maybe(parse_date, v) for v in series]
-        elif column.type == "count":
-            frame[column.key] = [_maybe(parse_integer, v) for v in series]
+        # Registry cells are the district's own: an unreadable date or number is left
+        # empty rather than reported, exactly as a blank one.
+        if column.type in ("date", "count"):
+            parser = parse_date if column.type == "date" else parse_integer
+            frame[column.key] = parse_column(frame[column.key], parser)[0]
         else:
-            frame[column.key] = ["" if _blank(v) else parse_text(v) for v in series]
+            text = parse_column(frame[column.key], parse_text)[0]
+            frame[column.key] = text.where(text.notna(), "")
     return frame
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value == ""
-
-
-def _maybe(parser, value: Any) -> Any:
-    if _blank(value):
-        return None
-    try:
-        return parser(value)
-    except BadValue:
-        return None
 
 
 def load_registry(grids: dict[str, Grid]) -> Registry:

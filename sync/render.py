@@ -65,7 +65,7 @@ def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
 
 def findings_tab(findings: list[Finding], registry: Registry) -> OutputTab:
     tab = master_layout()["findings"]
-    names = registry.communes.set_index("code")["name"].to_dict()
+    names = registry.commune_names.to_dict()
     rows = [
         [f.commune, names.get(f.commune, ""), f.severity, f.tab, f.cell, f.value, f.message, f.fix]
         for f in sorted(findings, key=sort_key)

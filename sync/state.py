@@ -22,6 +22,7 @@ import pandas as pd
 from .faults import crash_point
 from .findings import Finding
 from .layout import commune_layout
+from .render import cell
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -94,13 +95,8 @@ class StateChange:
 
 
 def _to_json(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+    value = cell(value)
+    return value.isoformat() if isinstance(value, datetime | date) else value
 
 
 def tables_to_json(tables: dict[str, pd.DataFrame]) -> str:

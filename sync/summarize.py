@@ -58,7 +58,7 @@ def rating_stats(ratings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     out = counts.reset_index()
     out["cells"] = out["commune_code"].map(cells).fillna(0).astype(int)
     out["unrated"] = (out["cells"] - out[RATING_CODES].sum(axis=1)).clip(lower=0)
-    out["commune_name"] = out["commune_code"].map(communes.set_index("code")["name"])
+    out["commune_name"] = out["commune_code"].map(registry.commune_names)
     totals = out.groupby("year", as_index=False)[[*RATING_CODES, "unrated", "cells"]].sum()
     totals["commune_code"] = ""
     totals["commune_name"] = DISTRICT
@@ -140,7 +140,7 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
     ]
     out["warning"] = ["; ".join(p for p in row if p) for row in zip(*parts, strict=True)]
     out["year"] = out["year"].astype(int)
-    out["commune_name"] = out["commune_code"].map(registry.communes.set_index("code")["name"])
+    out["commune_name"] = out["commune_code"].map(registry.commune_names)
     return _columns("meeting_stats", out.sort_values(["commune_code", "hamlet_code", "year"]))
 
 
@@ -149,7 +149,7 @@ def cadre_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules) -> pd.
     a = registry.assignments[["cadre_code", "unit"]].drop_duplicates()
     unit_names = pd.concat(
         [
-            registry.communes.set_index("code")["name"],
+            registry.commune_names,
             registry.hamlets.set_index("code")["name"],
         ]
     )
@@ -238,7 +238,7 @@ def household_stats(households: pd.DataFrame, registry: Registry) -> pd.DataFram
         gap.astype(str) + " hộ chưa có cán bộ xã phụ trách",
         np.where(registry_h.isna(), "Chưa có số hộ trong danh mục ấp", ""),
     )
-    out["commune_name"] = out["commune_code"].map(registry.communes.set_index("code")["name"])
+    out["commune_name"] = out["commune_code"].map(registry.commune_names)
     return _columns("household_stats", out)
 
 
@@ -255,7 +255,7 @@ def support_stats(support: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     totals = out.groupby(["year", "field"], as_index=False)[["count", "total"]].sum()
     totals["commune_code"] = ""
     totals["commune_name"] = DISTRICT
-    out["commune_name"] = out["commune_code"].map(registry.communes.set_index("code")["name"])
+    out["commune_name"] = out["commune_code"].map(registry.commune_names)
     out = pd.concat([out, totals], ignore_index=True)
     out["total"] = out["total"].round().astype("int64")
     return _columns("support_stats", out)
