@@ -80,5 +80,15 @@ def build_small_project(root: Path) -> Path:
 
 
 @pytest.fixture
+def fake():
+    """The stateful Google fake (tests/google_fake.py), failing the test on any request
+    Google would refuse."""
+    from google_fake import running_fake
+
+    with running_fake() as f:
+        yield f
+
+
+@pytest.fixture
 def small_project(tmp_path: Path):
     return load_config(build_small_project(tmp_path / "project"))

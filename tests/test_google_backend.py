@@ -29,12 +29,6 @@ ID = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd"
 
 
 @pytest.fixture
-def fake():
-    with running_fake() as f:
-        yield f
-
-
-@pytest.fixture
 def world(fake):
     return build_world(fake, 3)
 

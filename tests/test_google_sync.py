@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from google_fake import FakeGoogle, make_backend, running_fake
+from google_fake import FakeGoogle, make_backend
 from naive_gspread import run_naive_flow
 
 from sync.backends.google_cells import serial
@@ -67,12 +67,6 @@ def load_demo(fake: FakeGoogle, demo_config: Path, root: Path) -> GoogleProject:
         state_path=root / ".namcoso" / "state.sqlite",
     )
     return GoogleProject(config, local, master, folder, sheets)
-
-
-@pytest.fixture
-def fake():
-    with running_fake() as f:
-        yield f
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from google_fake import (
     FakeClock,
     build_world,
     make_backend,
-    running_fake,
     service_account_info,
     write_key_file,
 )
@@ -32,12 +31,6 @@ from sync.backends.google_transport import (
 )
 from sync.config import Config, GoogleSettings
 from sync.errors import ConfigError, MasterUnavailable, SourceUnavailable
-
-
-@pytest.fixture
-def fake():
-    with running_fake() as f:
-        yield f
 
 
 @pytest.fixture
