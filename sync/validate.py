@@ -174,10 +174,8 @@ def _parse_columns(check: _TabCheck) -> dict[str, pd.Series]:
         elif column.type == "yesno":
             parsed[column.key] = values.where(~blank, False)
         if column.type == "text":
-            starts = check.frame[column.key].map(
-                lambda v: isinstance(v, str) and v.lstrip()[:1] in FORMULA_STARTS
-            )
-            for pos in np.flatnonzero(starts.to_numpy()):
+            starts = _per_distinct(check.frame[column.key], _looks_like_formula, False)
+            for pos in np.flatnonzero(starts):
                 first = str(check.frame[column.key].iloc[pos]).lstrip()[0]
                 check.add("formula_text", column.key, [pos], reject=False, first=first)
     return parsed
@@ -202,11 +200,20 @@ def _month_of(dates: pd.Series) -> pd.Series:
     return pd.Series(months[codes], index=dates.index, dtype=object)
 
 
+def _per_distinct(raw: pd.Series, test, blank: bool) -> np.ndarray:
+    """``test`` of each cell, computed once per distinct value (``blank`` for empty cells)."""
+    codes, uniques = pd.factorize(raw)
+    results = np.array([bool(test(v)) for v in uniques] + [blank], dtype=bool)
+    return results[codes]
+
+
 def _blank_cells(raw: pd.Series) -> np.ndarray:
     """Whether each raw cell is empty (None, NaN or only spaces)."""
-    codes, uniques = pd.factorize(raw)
-    blank = np.array([_shown(v) == "" for v in uniques] + [True], dtype=bool)
-    return blank[codes]
+    return _per_distinct(raw, lambda v: _shown(v) == "", True)
+
+
+def _looks_like_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.lstrip()[:1] in FORMULA_STARTS
 
 
 def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) -> None:
