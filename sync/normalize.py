@@ -102,20 +102,30 @@ def _joined(upper: list[Any], lower: list[Any]) -> list[Any]:
 def find_header(grid: Grid, tab: Tab) -> tuple[int, int, dict[int, str]]:
     """(first header row index, number of header rows, column index → key), 0-based.
 
-    The candidate with the most required columns wins, then the most columns overall.
+    The candidate with the most required columns wins, then the most columns overall; a
+    candidate naming every column cannot be beaten, so the search stops there.
     """
     required = set(tab.required)
+    perfect = (len(required), len(tab.keys))
     best: tuple[tuple[int, int], int, int, dict[int, str]] = ((0, 0), 0, 1, {})
     for r in range(min(HEADER_SEARCH_ROWS, len(grid))):
         candidates = [(1, grid[r])]
         if r + 1 < len(grid):
             candidates.append((2, _joined(grid[r], grid[r + 1])))
         for height, cells in candidates:
-            mapped = _map_header(cells, tab.key)
+            mapped = _mapped_row(tuple(cells), tab.key)
             score = (len(required & set(mapped.values())), len(mapped))
             if score > best[0]:
                 best = (score, r, height, mapped)
-    return best[1], best[2], best[3]
+                if score == perfect:
+                    return best[1], best[2], dict(best[3])
+    return best[1], best[2], dict(best[3])
+
+
+@lru_cache(maxsize=4096)
+def _mapped_row(cells: tuple[Any, ...], tab_key: str) -> dict[int, str]:
+    """``_map_header`` of a row, remembered: every commune's header row is much the same."""
+    return _map_header(list(cells), tab_key)
 
 
 def find_tab(grids: dict[str, Grid], tab: Tab) -> str | None:
@@ -126,31 +136,41 @@ def find_tab(grids: dict[str, Grid], tab: Tab) -> str | None:
     return next((t for t in grids if fold(repair(t)[0]) == wanted), None)
 
 
+@lru_cache(maxsize=100_000)
+def _repaired(value: str) -> tuple[str, str | None]:
+    """(NFC text, legacy encoding or None) of one non-ASCII cell."""
+    fixed, encoding = repair(value)
+    return nfc(fixed), encoding
+
+
 def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Finding]]:
     """NFC every text cell and convert legacy-encoded (TCVN3/VNI) text.
 
     One finding per column and encoding, naming the cell range and one example, so a
-    sheet typed wholly in TCVN3 gives a few lines, not hundreds.
+    sheet typed wholly in TCVN3 gives a few lines, not hundreds. ASCII text is already
+    both, so only the other cells are looked at; rows nothing changed in are shared with
+    ``grid``, which is never modified.
     """
-    cache: dict[str, tuple[str, str | None]] = {}
     repaired: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
-    out: Grid = []
-    for r, row in enumerate(grid, start=1):
-        new_row = list(row)
-        for c, value in enumerate(new_row):
-            if not isinstance(value, str):
+    out: Grid = grid
+    for r, row in enumerate(grid):
+        new_row = None
+        for c, value in enumerate(row):
+            if not isinstance(value, str) or value.isascii():
                 continue
-            if value not in cache:
-                fixed, encoding = repair(value)
-                cache[value] = (nfc(fixed), encoding)
-            fixed, encoding = cache[value]
-            new_row[c] = fixed
+            fixed, encoding = _repaired(value)
+            if fixed != value:
+                if new_row is None:
+                    if out is grid:
+                        out = list(grid)
+                    new_row = out[r] = list(row)
+                new_row[c] = fixed
             if encoding:
-                repaired.setdefault((c, encoding), []).append((r, value, fixed))
-        out.append(new_row)
+                repaired.setdefault((c, encoding), []).append((r + 1, value, fixed))
     if repaired:
         # The tab is evidence too: short or ambiguous cells ("Cã", "Ghi chó") that one cell
         # alone could not prove legacy are converted when the rest of the tab clearly is.
+        out = [list(row) for row in out]
         texts = [
             (r, c, v) for r, row in enumerate(grid) for c, v in enumerate(row) if isinstance(v, str)
         ]
@@ -188,13 +208,56 @@ def _is_totals_row(row: list[Any]) -> bool:
     Compared with diacritics: "Cống Bần" and "Cộng Hòa" are hamlets, not totals.
     """
     first = next((v for v in row if isinstance(v, str) and v.strip()), None)
-    if first is None:
-        return False
+    return first is not None and _is_totals_text(first)
+
+
+@lru_cache(maxsize=100_000)
+def _is_totals_text(first: str) -> bool:
     text = " ".join(nfc(first).lower().replace(":", " ").split())
     v = vocab()
     return text in v.total_exact or any(
         text.startswith(s + " ") or text == s for s in v.total_starts
     )
+
+
+def _data_rows(
+    grid: Grid, first_data: int, indices: list[int], header_keys: set[str]
+) -> tuple[list[list[Any]], list[int]]:
+    """The rows under the header, in key order: blank, totals and repeated-header rows
+    dropped. One pass over each row's cells; the text checks are remembered per text."""
+    rows: list[list[Any]] = []
+    numbers: list[int] = []
+    n = len(indices)
+    in_order = indices == list(range(n))
+    for r in range(first_data, len(grid)):
+        row = grid[r]
+        width = len(row)
+        if in_order and width >= n:
+            values = row[:n]
+        else:
+            values = [row[i] if 0 <= i < width else None for i in indices]
+        first = None
+        for v in values:
+            if v is None:
+                continue
+            if isinstance(v, str):
+                if v.strip():
+                    first = v
+                    break
+            elif first is None:
+                first = False  # a non-text value: the row is not blank
+        if first is None:
+            continue  # blank
+        if first is not False:
+            if _is_totals_text(first):
+                continue
+            if fold(first) in header_keys:
+                texts = {fold(v) for v in values if isinstance(v, str) and v.strip()}
+                if texts <= header_keys and len(texts) >= 2:
+                    continue  # the header repeated (a printed page break)
+        rows.append(values)
+        numbers.append(r + 1)
+    return rows, numbers
 
 
 def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTable:
@@ -245,25 +308,10 @@ def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTab
             )
         )
 
-    first_data = header_row + height
     header_keys = {fold(str(v)) for v in header_cells if isinstance(v, str)}
-    rows: list[list[Any]] = []
-    row_numbers: list[int] = []
     by_key = {key: i for i, key in mapped.items()}
     indices = [by_key.get(key, -1) for key in tab.keys]
-    for r in range(first_data, len(grid)):
-        row = grid[r]
-        width = len(row)
-        values = [row[i] if 0 <= i < width else None for i in indices]
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
-        if _is_totals_row(values):
-            continue
-        texts = {fold(v) for v in values if isinstance(v, str) and v.strip()}
-        if texts and texts <= header_keys and len(texts) >= 2:
-            continue  # the header repeated (a printed page break)
-        rows.append(values)
-        row_numbers.append(r + 1)
+    rows, row_numbers = _data_rows(grid, header_row + height, indices, header_keys)
     letters = {key: column_letter(i) for i, key in mapped.items()}
     return RawTable(tab, title, rows, row_numbers, letters, findings)
 
