@@ -12,6 +12,7 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .backends.base import OutputTab
@@ -35,22 +36,40 @@ def cell(value: Any) -> Any:
     return value
 
 
-def _column_cells(series: pd.Series) -> list[Any]:
-    """One column as plain Python cell values, converted a column at a time."""
-    if series.dtype != object and not isinstance(series.dtype, pd.CategoricalDtype):
-        if pd.api.types.is_datetime64_any_dtype(series.dtype):
-            return [cell(v) for v in series]
-        return series.astype(object).where(series.notna(), None).tolist()
-    return [cell(v) for v in series.tolist()]
+#: Cell values written as they are; any other kind goes through :func:`cell`.
+_PLAIN = frozenset({str, int, bool, date, datetime, type(None)})
+
+
+def _column_cells(series: pd.Series) -> np.ndarray:
+    """One column as plain Python cell values (an object array), converted a column at a
+    time: only a column holding other kinds of values is converted cell by cell."""
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        values = [cell(v) for v in series]
+    elif pd.api.types.is_float_dtype(dtype):
+        numbers = series.to_numpy(dtype=float, na_value=np.nan)
+        values = numbers.astype(object)
+        values[~np.isfinite(numbers)] = None
+        return values
+    else:
+        values = series.to_numpy(dtype=object, copy=True)
+        missing = pd.isna(values)
+        if missing.any():
+            values[missing] = None
+        if set(map(type, values)) <= _PLAIN:
+            return values
+        values = [cell(v) for v in values.tolist()]
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
     """An output tab from a frame holding (at least) the tab's column keys."""
     yes, no = vocab().yes_label, vocab().no_label
-    columns = []
-    for column in tab.columns:
+    grid = np.empty((len(frame), len(tab.columns)), dtype=object)
+    for j, column in enumerate(tab.columns):
         if column.key not in frame:
-            columns.append([None] * len(frame))
             continue
         series = frame[column.key]
         if column.key in YESNO_KEYS:
@@ -58,9 +77,8 @@ def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
         elif column.key == "rating" and tab.key == "ratings":
             labels = {r.code: r.label for r in vocab().ratings}
             series = series.map(labels).where(series.isin(list(labels)), series)
-        columns.append(_column_cells(series))
-    rows = [list(row) for row in zip(*columns, strict=True)] if len(frame) else []
-    return OutputTab(tab.title, tab.specs(), rows)
+        grid[:, j] = _column_cells(series)
+    return OutputTab(tab.title, tab.specs(), grid.tolist())
 
 
 def findings_tab(findings: list[Finding], registry: Registry) -> OutputTab:
