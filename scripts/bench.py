@@ -257,10 +257,10 @@ def maxrss_mb() -> float:
 def pipeline_once(scale: str) -> dict:
     from sync.config import Rules
     from sync.normalize import normalize_commune
-    from sync.pipeline import _Commune, _summary_tabs
+    from sync.pipeline import _Commune, _summary_tabs, note_first_seen
     from sync.registry import load_registry
     from sync.state import SourceRecord, StateChange
-    from sync.validate import validate_communes
+    from sync.validate import row_count, validate_communes
 
     rows = units(**SCALES[scale])
     log(f"  pipeline {scale}: generating {len(rows)} communes…")
@@ -287,17 +287,11 @@ def pipeline_once(scale: str) -> dict:
     t_norm = time.perf_counter()
     results = validate_communes(raws, registry, today)
     log(f"    validated in {time.perf_counter() - t_norm:.1f} s")
-    iso = DEMO_NOW.isoformat()
     for code, checked in results.items():
-        n_rows += sum(len(t) for t in checked.tables.values())
+        n_rows += row_count(checked.tables)
         record = SourceRecord(code, f"{code}.xlsx", "x", "ok", DEMO_NOW)
         communes.append(_Commune(code, record.source, checked.tables, checked.findings, record))
-        meet = checked.tables.get("meetings")
-        if meet is not None and len(meet):
-            change.first_seen.extend(
-                (code, h, str(p), iso)
-                for h, p in zip(meet["hamlet_code"], meet["month"], strict=True)
-            )
+        note_first_seen(change, code, checked.tables, DEMO_NOW)
     t2 = time.perf_counter()
     tabs, _ = _summary_tabs(communes, registry, config, NoStore(), change, DEMO_NOW)
     t3 = time.perf_counter()

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .layout import commune_layout
 from .registry import Registry
+from .validate import Tables
 
 INPUT_TABS = [t.key for t in commune_layout().by_role("input")]
 
@@ -24,21 +25,41 @@ def _empty(tab_key: str) -> pd.DataFrame:
 
 
 def combine(tables_by_commune: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """Concatenate each input tab over communes, adding ``commune_code`` from the source."""
+    """Concatenate each input tab over communes, adding ``commune_code`` from the source.
+
+    Tables validated together (:class:`~sync.validate.Tables`) share one frame: its rows
+    are taken in one go, whole when every commune in it is kept. Row order is left to
+    :func:`master_tables`, which sorts.
+    """
     combined: dict[str, pd.DataFrame] = {}
     for tab_key in INPUT_TABS:
-        codes, parts = [], []
+        shared: dict[int, tuple[pd.DataFrame, list[tuple[int, int, str]]]] = {}
+        parts, codes = [], []
         for commune, tables in sorted(tables_by_commune.items()):
-            frame = tables.get(tab_key)
-            if frame is not None and len(frame):
+            if tab_key not in tables:
+                continue
+            if isinstance(tables, Tables):
+                frame, start, end = tables.part(tab_key)
+                if end > start:
+                    shared.setdefault(id(frame), (frame, []))[1].append((start, end, commune))
+                continue
+            frame = tables[tab_key]
+            if len(frame):
                 parts.append(frame)
-                codes.append((commune, len(frame)))
+                codes.append(np.repeat(np.array([commune], dtype=object), len(frame)))
+        for frame, runs in shared.values():
+            runs.sort()
+            lengths = [end - start for start, end, _ in runs]
+            if sum(lengths) != len(frame):
+                frame = frame.take(np.concatenate([np.arange(s, e) for s, e, _ in runs]))
+            parts.append(frame)
+            codes.append(np.repeat(np.array([c for _, _, c in runs], dtype=object), lengths))
         if not parts:
             combined[tab_key] = _empty(tab_key)
             continue
-        frame = pd.concat(parts, ignore_index=True)
-        frame["commune_code"] = np.repeat([c for c, _ in codes], [n for _, n in codes])
-        combined[tab_key] = frame
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].copy()
+        frame["commune_code"] = np.concatenate(codes)
+        combined[tab_key] = frame.reset_index(drop=True)
     return combined
 
 

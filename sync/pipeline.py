@@ -39,7 +39,7 @@ from .summarize import (
     rating_stats,
     support_stats,
 )
-from .validate import CommuneResult, validate_communes
+from .validate import CommuneResult, Tables, row_count, validate_communes
 from .views import chart_tab
 
 log = logging.getLogger("namcoso")
@@ -230,15 +230,20 @@ def _accept_one(
     change.sources[code] = record
     change.accepted[code] = checked.tables
     change.findings[code] = checked.findings
+    note_first_seen(change, code, checked.tables, now)
+    return _Commune(code, source, checked.tables, checked.findings, record, read.has_own_tabs)
+
+
+def note_first_seen(change: StateChange, code: str, tables: Tables, now: datetime) -> None:
+    """Remember when each (hamlet, period) of a commune's accepted tables was seen."""
     iso = now.isoformat()
     for tab_key, period in PERIODS.items():
-        table = checked.tables.get(tab_key)
-        if table is not None and len(table):
+        if tab_key in tables and tables.rows(tab_key):
+            hamlets = tables.column(tab_key, "hamlet_code")
+            periods = tables.column(tab_key, period)
             change.first_seen.extend(
-                (code, h, str(p), iso)
-                for h, p in zip(table["hamlet_code"], table[period], strict=True)
+                (code, h, str(p), iso) for h, p in zip(hamlets, periods, strict=True)
             )
-    return _Commune(code, source, checked.tables, checked.findings, record, read.has_own_tabs)
 
 
 def _summary_tabs(
@@ -257,9 +262,8 @@ def _summary_tabs(
         new = pd.DataFrame(
             change.first_seen, columns=["commune_code", "hamlet_code", "period", "seen"]
         )
-        new["seen"] = pd.to_datetime(new["seen"], format="ISO8601")
         seen = pd.concat([seen, new]).drop_duplicates(["hamlet_code", "period"], keep="first")
-    seen["seen"] = seen["seen"].map(lambda t: t.tz_convert(VIETNAM) if t.tzinfo else t)
+    seen["seen"] = vietnam_time(seen["seen"])
     states = {c.code: CommuneState(c.record.status, c.record.last_read) for c in communes}
     findings = [*registry.findings, *(f for c in communes for f in c.findings)]
     frames = {
@@ -285,6 +289,20 @@ def _summary_tabs(
     tabs["findings"] = findings_tab(findings, registry)
     tabs["charts"] = chart_tab({t.title: t.grid() for t in tabs.values()}, config.rules)
     return tabs, findings
+
+
+def vietnam_time(texts: pd.Series) -> pd.Series:
+    """ISO times → Vietnam wall-clock times (naive). Times with an offset are converted,
+    whatever the offset; times without one are taken as Vietnam time already."""
+    texts = texts.astype(object)
+    aware = texts.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False).to_numpy(bool)
+    out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us]")
+    if aware.any():
+        utc = pd.to_datetime(texts[aware], format="ISO8601", utc=True)
+        out[aware] = utc.dt.tz_convert(VIETNAM).dt.tz_localize(None).astype("datetime64[us]")
+    if (~aware).any():
+        out[~aware] = pd.to_datetime(texts[~aware], format="ISO8601").astype("datetime64[us]")
+    return out
 
 
 def run_sync(
@@ -342,7 +360,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             for p in pulled
         ]
         crash_point("after_read")
-        result.rows_accepted = sum(sum(len(t) for t in c.tables.values()) for c in communes)
+        result.rows_accepted = sum(row_count(c.tables) for c in communes)
         tabs, findings = _summary_tabs(communes, registry, config, store, change, now)
         result.findings = findings
         result.tabs = tabs

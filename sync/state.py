@@ -187,11 +187,10 @@ class StateStore:
         ]
 
     def first_seen(self) -> pd.DataFrame:
-        """When a sync first saw each (hamlet, month) and (hamlet, year) reported."""
+        """When a sync first saw each (hamlet, month) and (hamlet, year) reported; ``seen``
+        is the ISO text as stored."""
         rows = self.db.execute("SELECT commune, hamlet, period, seen FROM first_seen").fetchall()
-        frame = pd.DataFrame(rows, columns=["commune_code", "hamlet_code", "period", "seen"])
-        frame["seen"] = pd.to_datetime(frame["seen"], format="ISO8601")
-        return frame
+        return pd.DataFrame(rows, columns=["commune_code", "hamlet_code", "period", "seen"])
 
     def outputs(self) -> dict[str, str]:
         """Content hashes of what was last written, by target (``master:<tab>``,

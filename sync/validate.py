@@ -8,6 +8,7 @@ stops the run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,18 +30,68 @@ BLANK_ALLOWED = {("meetings", "meeting_date"), ("meetings", "present")}
 PERIOD_KEYS = {"meetings": "month", "ratings": "year"}
 
 
+class Tables(Mapping[str, pd.DataFrame]):
+    """One commune's accepted tables, each a run of rows in a frame shared by the communes
+    validated together.
+
+    Reading a table (``tables["meetings"]``) gives a frame of its own; the merge takes the
+    shared frames whole (:meth:`part`), so a large run never builds a frame per commune.
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[pd.DataFrame, int, int]] = {}
+
+    def add(self, key: str, frame: pd.DataFrame, start: int = 0, end: int | None = None) -> None:
+        self._parts[key] = (frame, start, len(frame) if end is None else end)
+
+    def part(self, key: str) -> tuple[pd.DataFrame, int, int]:
+        """(shared frame, first row, end row) of one table."""
+        return self._parts[key]
+
+    def rows(self, key: str) -> int:
+        _, start, end = self._parts[key]
+        return end - start
+
+    def column(self, key: str, column: str) -> list[Any]:
+        """One column of one table, without building the table."""
+        frame, start, end = self._parts[key]
+        return frame[column].array[start:end].tolist()
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        frame, start, end = self._parts[key]
+        if start == 0 and end == len(frame):
+            return frame
+        return frame.iloc[start:end].reset_index(drop=True)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+
+def row_count(tables: Mapping[str, pd.DataFrame]) -> int:
+    """Rows over all tables (without building frames for :class:`Tables`)."""
+    if isinstance(tables, Tables):
+        return sum(tables.rows(k) for k in tables)
+    return sum(len(t) for t in tables.values())
+
+
 @dataclass
 class CommuneResult:
     """What one commune sheet contributed to a run."""
 
     commune: str
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: Tables = field(default_factory=Tables)
     findings: list[Finding] = field(default_factory=list)
     rejected: int = 0
 
     @property
     def accepted(self) -> int:
-        return sum(len(t) for t in self.tables.values())
+        return row_count(self.tables)
 
 
 def _shown(value: Any) -> str:
@@ -389,15 +440,16 @@ def validate_communes(
             continue
         codes = accepted.pop("commune_code").to_numpy()
         # Rows arrive grouped by commune (sheets were stacked in order), so each commune's
-        # rows are one contiguous slice: cheap views instead of a groupby.
+        # rows are one contiguous run of the shared frame.
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         ends = np.r_[starts[1:], len(codes)]
-        for start, end in zip(starts, ends, strict=True):
-            table = accepted.iloc[start:end].reset_index(drop=True)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             tables = results[codes[start]].tables
             if tab.key in tables:  # not expected: a commune's rows split in two runs
-                table = pd.concat([tables[tab.key], table], ignore_index=True)
-            tables[tab.key] = table
+                both = pd.concat([tables[tab.key], accepted.iloc[start:end]], ignore_index=True)
+                tables.add(tab.key, both)
+            else:
+                tables.add(tab.key, accepted, start, end)
     return results
 
 

@@ -194,3 +194,13 @@ def test_a_month_reported_early_does_not_hide_a_missing_month(registry):
     row = stats.loc["29113-01"]
     assert row["months_reported"] == 1
     assert row["warning"] == "Thiếu báo cáo 1 tháng"
+
+
+def test_first_seen_times_in_any_offset_read_as_vietnam_wall_clock():
+    from sync.pipeline import vietnam_time
+
+    texts = pd.Series(
+        ["2018-01-04T10:00:00+07:00", "2018-01-04T03:00:00+00:00", "2018-01-04T10:00:00"]
+    )
+    assert list(vietnam_time(texts)) == [pd.Timestamp("2018-01-04 10:00")] * 3
+    assert vietnam_time(pd.Series([], dtype=object)).empty

@@ -169,3 +169,43 @@ def test_support_amounts_and_fields(registry):
     )
     assert result.tables["support"]["amount"].tolist() == [1_500_000]
     assert only(result, "bad_value").cell == "E3"
+
+
+def test_communes_validated_together_share_frames_and_merge_whole_or_in_part(registry):
+    from sync.merge import combine
+    from sync.validate import Tables, row_count, validate_communes
+
+    def sheet(rows, code):
+        return normalize_commune({C["meetings"].title: [MEETING_HEADER, *rows]}, code)
+
+    feb = ["Ấp An Thạnh", "02/2018", "05/02/2018", 20, 18, "x", "x", ""]
+    raws = {
+        "29110": sheet([GOOD, feb], "29110"),
+        "29113": sheet([["Ấp Tân Hòa", *GOOD[1:]]], "29113"),
+    }
+    results = validate_communes(raws, registry, TODAY)
+    a, b = results["29110"].tables, results["29113"].tables
+    assert isinstance(a, Tables) and "meetings" in a and "ratings" not in a
+    assert (a.rows("meetings"), b.rows("meetings"), row_count(a)) == (2, 1, 2)
+    assert a.part("meetings")[0] is b.part("meetings")[0]  # one frame for both communes
+    assert list(a["meetings"]["month"]) == ["2018-03", "2018-02"]
+    assert a.column("meetings", "hamlet_code") == ["29110-02", "29110-02"]
+
+    whole = combine({"29110": a, "29113": b})["meetings"]
+    assert sorted(zip(whole["commune_code"], whole["month"], strict=True)) == [
+        ("29110", "2018-02"),
+        ("29110", "2018-03"),
+        ("29113", "2018-03"),
+    ]
+    # A commune held by the drop guard brings its stored rows; the shared frame gives
+    # only the other commune's rows.
+    stored = {"meetings": b["meetings"].assign(note="cũ")}
+    mixed = combine({"29110": a, "29113": stored})["meetings"]
+    assert sorted(zip(mixed["commune_code"], mixed["note"].fillna(""), strict=True)) == [
+        ("29110", ""),
+        ("29110", ""),
+        ("29113", "cũ"),
+    ]
+    partial = combine({"29113": b})["meetings"]
+    assert list(partial["commune_code"]) == ["29113"]
+    assert list(partial["hamlet_code"]) == ["29113-01"]
