@@ -257,7 +257,7 @@ def maxrss_mb() -> float:
 def pipeline_once(scale: str) -> dict:
     from sync.config import Rules
     from sync.normalize import normalize_commune
-    from sync.pipeline import _Commune, _summary_tabs, note_first_seen
+    from sync.pipeline import _Commune, _summary_tabs, collector_paused, note_first_seen
     from sync.registry import load_registry
     from sync.state import SourceRecord, StateChange
     from sync.validate import row_count, validate_communes
@@ -271,30 +271,30 @@ def pipeline_once(scale: str) -> dict:
 
     class NoStore:
         def first_seen(self) -> pd.DataFrame:
-            frame = pd.DataFrame(columns=["commune_code", "hamlet_code", "period", "seen"])
-            frame["seen"] = pd.to_datetime(frame["seen"], format="ISO8601")
-            return frame
+            return pd.DataFrame(columns=["commune_code", "hamlet_code", "period", "seen"])
 
-    t0 = time.perf_counter()
-    registry = load_registry(registry_grids)
-    change, communes, n_rows = StateChange(), [], 0
-    t1 = time.perf_counter()
-    raws = {}
-    for i, (code, grids) in enumerate(sheets.items()):
-        raws[code] = normalize_commune(grids, code)
-        if (i + 1) % 1000 == 0:
-            log(f"    normalized {i + 1}/{len(sheets)} communes, {time.perf_counter() - t1:.0f} s")
-    t_norm = time.perf_counter()
-    results = validate_communes(raws, registry, today)
-    log(f"    validated in {time.perf_counter() - t_norm:.1f} s")
-    for code, checked in results.items():
-        n_rows += row_count(checked.tables)
-        record = SourceRecord(code, f"{code}.xlsx", "x", "ok", DEMO_NOW)
-        communes.append(_Commune(code, record.source, checked.tables, checked.findings, record))
-        note_first_seen(change, code, checked.tables, DEMO_NOW)
-    t2 = time.perf_counter()
-    tabs, _ = _summary_tabs(communes, registry, config, NoStore(), change, DEMO_NOW)
-    t3 = time.perf_counter()
+    with collector_paused():  # as run_sync does
+        t0 = time.perf_counter()
+        registry = load_registry(registry_grids)
+        change, communes, n_rows = StateChange(), [], 0
+        t1 = time.perf_counter()
+        raws = {}
+        for i, (code, grids) in enumerate(sheets.items()):
+            raws[code] = normalize_commune(grids, code)
+            if (i + 1) % 1000 == 0:
+                done = time.perf_counter() - t1
+                log(f"    normalized {i + 1}/{len(sheets)} communes, {done:.0f} s")
+        t_norm = time.perf_counter()
+        results = validate_communes(raws, registry, today)
+        log(f"    validated in {time.perf_counter() - t_norm:.1f} s")
+        for code, checked in results.items():
+            n_rows += row_count(checked.tables)
+            record = SourceRecord(code, f"{code}.xlsx", "x", "ok", DEMO_NOW)
+            communes.append(_Commune(code, record.source, checked.tables, checked.findings, record))
+            note_first_seen(change, code, checked.tables, DEMO_NOW)
+        t2 = time.perf_counter()
+        tabs, _ = _summary_tabs(communes, registry, config, NoStore(), change, DEMO_NOW)
+        t3 = time.perf_counter()
     meetings = len(tabs["meetings"].rows)
     seconds = t3 - t0
     peak = maxrss_mb()

@@ -298,11 +298,11 @@ def progress(
     grid["expected"] = grid["commune_code"].map(expected).fillna(0).astype(int)
     grid["reported"] = reported.reindex(index).fillna(0).astype(int).to_numpy()
     grid["completeness"] = _share(grid["reported"], grid["expected"])
-    due = grid["month"].map(lambda m: due_date(m, rules))
-    latest = last_seen.reindex(index).to_numpy()
-    on_time = [
-        (pd.isna(s) or pd.Timestamp(s).date() <= d) for s, d in zip(latest, due, strict=True)
-    ]
+    due_by_month = {m: due_date(m, rules) for m in months}
+    due = grid["month"].map(due_by_month)
+    latest = pd.to_datetime(last_seen.reindex(index).to_numpy())
+    due_days = pd.to_datetime(grid["month"].map(due_by_month)).to_numpy()
+    on_time = np.asarray(latest.isna() | (latest.normalize().to_numpy() <= due_days))
     complete = grid["reported"] >= grid["expected"]
     past_due = due < today
     status = np.select(
@@ -314,12 +314,13 @@ def progress(
         grid["reported"] == 0, "", np.where(np.array(on_time), "Có", "Không")
     )
     overrides = {"unreadable": STATUS_UNREADABLE, "held": STATUS_STALE}
-    state_status = grid["commune_code"].map(
-        lambda c: overrides.get(states.get(c, CommuneState()).status)
-    )
+    codes = communes["commune_code"]
+    blank = CommuneState()
+    state_of = {c: overrides.get(states.get(c, blank).status) for c in codes}
+    state_status = grid["commune_code"].map(state_of)
     grid["status"] = np.where(state_status.notna(), state_status, status)
     grid["last_read"] = grid["commune_code"].map(
-        lambda c: _when(states.get(c, CommuneState()).last_read)
+        {c: _when(states.get(c, blank).last_read) for c in codes}
     )
     return _columns("progress", grid)
 
