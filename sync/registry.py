@@ -35,6 +35,10 @@ def name_key(name: str) -> str:
     return strip_prefixes(spaced, vocab().hamlet_prefixes)
 
 
+def _key_or_none(text: Any) -> str | None:
+    return name_key(text) if isinstance(text, str) and text else None
+
+
 @dataclass
 class Registry:
     communes: pd.DataFrame  # code, name, kind, source, email
@@ -46,13 +50,22 @@ class Registry:
     _key_owners: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for row in self.hamlets.itertuples(index=False):
-            own = self._hamlet_keys.setdefault(row.commune_code, {})
-            for text in (row.name, row.cell_name, row.code):
-                if isinstance(text, str) and text:
-                    key = name_key(text)
-                    own.setdefault(key, row.code)
-            self._key_owners.setdefault(name_key(row.name), []).append(row.commune_code)
+        h = self.hamlets
+        keys = {c: [_key_or_none(t) for t in h[c].tolist()] for c in ("name", "cell_name", "code")}
+        rows = zip(
+            h["commune_code"].tolist(),
+            h["code"].tolist(),
+            keys["name"],
+            keys["cell_name"],
+            keys["code"],
+            strict=True,
+        )
+        for commune, code, *row_keys in rows:
+            own = self._hamlet_keys.setdefault(commune, {})
+            for key in row_keys:
+                if key is not None:
+                    own.setdefault(key, code)
+            self._key_owners.setdefault(row_keys[0] or "", []).append(commune)
 
     @property
     def commune_names(self) -> pd.Series:

@@ -173,12 +173,14 @@ def _resolve_hamlets(check: _TabCheck, registry: Registry) -> pd.Series:
     text_codes, text_uniques = pd.factorize(texts, use_na_sentinel=True)
     keys = np.array([name_key(_shown(v)) for v in text_uniques] + [""], dtype=object)
     row_keys = keys[text_codes]
-    pair_codes, pairs = pd.factorize(
-        pd.Series(check.communes, dtype=object) + "\x1f" + pd.Series(row_keys, dtype=object)
-    )
+    # (sheet, key) pairs as integers: each sheet is one commune's.
+    key_of_text, distinct_keys = pd.factorize(keys)
+    width = len(distinct_keys) + 1
+    pair_codes, pairs = pd.factorize(check.src * width + key_of_text[text_codes])
     lookup = []
-    for pair in pairs:
-        commune, _, key = pair.partition("\x1f")
+    for pair in pairs.tolist():
+        key = distinct_keys[pair % width]
+        commune = check.sources[pair // width][0]
         lookup.append(registry.hamlet_keys(commune).get(key) if key else None)
     resolved = np.array([*lookup, None], dtype=object)[pair_codes]
     missing = row_keys == ""

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.formatting.rule import FormulaRule
@@ -196,43 +198,87 @@ def _rating_rows(grid: Grid | None) -> list[list[Any]]:
     ]
 
 
+def _column_values(grid: Grid | None, tab: Tab, keys: list[str]) -> dict[str, list[Any]] | None:
+    """Whole columns of a written tab (header on row 1), by key; None when the grid is
+    empty or lacks one of them. Short rows read as empty cells."""
+    if not grid:
+        return None
+    try:
+        at = {k: list(grid[0]).index(tab.column(k).header) for k in keys}
+    except ValueError:
+        return None
+    rows = grid[1:]
+    out = {}
+    for key, i in at.items():
+        try:
+            out[key] = [row[i] for row in rows]
+        except IndexError:
+            out[key] = [row[i] if len(row) > i else None for row in rows]
+    return out
+
+
+def _numbers(values: list[Any]) -> np.ndarray:
+    """:func:`_number` of each value as floats (NaN for none), a column at a time when
+    the column holds only numbers and blanks."""
+    if set(map(type, values)) <= {float, int, type(None)}:
+        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+    return np.array([np.nan if (n := _number(v)) is None else n for v in values], dtype=float)
+
+
 def _attendance_rows(grid: Grid | None, threshold: float) -> list[list[Any]]:
     """District-wide mean attendance of the meetings held, per month."""
-    if not grid:
+    columns = _column_values(grid, master_layout()["meetings"], ["month", "attendance"])
+    if columns is None:
         return []
-    tab = master_layout()["meetings"]
-    try:
-        month_at = grid[0].index(tab.column("month").header)
-        share_at = grid[0].index(tab.column("attendance").header)
-    except ValueError:
-        return []
-    by_month: dict[str, list[float]] = {}
-    for row in grid[1:]:
-        if len(row) <= max(month_at, share_at):
-            continue
-        month, share = row[month_at], _number(row[share_at])
-        if isinstance(month, str) and month and share is not None:
-            total = by_month.setdefault(month, [0.0, 0])
-            total[0] += share
-            total[1] += 1
-    return [[_shown_month(m), s / n, threshold] for m, (s, n) in sorted(by_month.items())]
+    months = pd.Series(columns["month"], dtype=object)
+    codes, uniques = pd.factorize(months)
+    named = np.array([isinstance(m, str) and m != "" for m in uniques] + [False], dtype=bool)
+    shares = _numbers(columns["attendance"])
+    keep = named[codes] & ~np.isnan(shares)
+    by_month = (
+        pd.DataFrame({"month": months[keep], "share": shares[keep]})
+        .groupby("month", sort=True)["share"]
+        .agg(["sum", "count"])
+    )
+    return [
+        [_shown_month(m), total / n, threshold]
+        for m, total, n in zip(by_month.index, by_month["sum"], by_month["count"], strict=True)
+    ]
 
 
 def _progress_rows(grid: Grid | None) -> list[list[Any]]:
     """Per commune, over the months already due: share of expected reports received,
     and share of months reported in full and on time."""
-    totals: dict[str, list[float]] = {}
-    for r in _records(grid, master_layout()["progress"]):
-        if r.get("status") == STATUS_NOT_DUE or not r.get("commune_name"):
-            continue
-        t = totals.setdefault(str(r["commune_name"]), [0.0, 0.0, 0, 0])
-        t[0] += _number(r.get("expected")) or 0
-        t[1] += _number(r.get("reported")) or 0
-        t[2] += 1
-        t[3] += r.get("status") == STATUS_OK
+    keys = ["commune_name", "expected", "reported", "status"]
+    columns = _column_values(grid, master_layout()["progress"], keys)
+    if columns is None:
+        return []
+    frame = pd.DataFrame(
+        {
+            "name": [str(n) if n else "" for n in columns["commune_name"]],
+            "expected": np.nan_to_num(_numbers(columns["expected"])),
+            "reported": np.nan_to_num(_numbers(columns["reported"])),
+            "ok": [s == STATUS_OK for s in columns["status"]],
+            "due": [s != STATUS_NOT_DUE for s in columns["status"]],
+        }
+    )
+    frame = frame[frame["due"] & (frame["name"] != "")]
+    totals = frame.groupby("name", sort=False).agg(
+        expected=("expected", "sum"),
+        reported=("reported", "sum"),
+        months=("ok", "size"),
+        ok=("ok", "sum"),
+    )
     return [
         [name, min(reported / expected, 1.0) if expected else None, ok / months]
-        for name, (expected, reported, months, ok) in totals.items()
+        for name, expected, reported, months, ok in zip(
+            totals.index,
+            totals["expected"].tolist(),
+            totals["reported"].tolist(),
+            totals["months"].tolist(),
+            totals["ok"].tolist(),
+            strict=True,
+        )
     ]
 
 

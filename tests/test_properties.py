@@ -202,3 +202,31 @@ def test_master_rows_normalize_back_to_the_same_rows(rows):
 @given(st.lists(meeting_row, max_size=8))
 def test_master_rows_normalize_back_to_the_same_rows_fuzz(rows):
     _round_trip(rows)
+
+
+vietnamese_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("ẤấĐđƠơƯưÀàẢảÃãẠạỆệỗÒóÙúÝýǄǅ \u0301\u0303\u0323-:/"),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=20,
+)
+
+
+def _unaccent_agrees(text: str) -> None:
+    from sync.text import _slow_unaccent, unaccent
+
+    assert unaccent(text) == _slow_unaccent(text)
+
+
+@SMALL
+@given(vietnamese_text)
+def test_fast_unaccent_agrees_with_decomposition(text):
+    _unaccent_agrees(text)
+
+
+@pytest.mark.fuzz
+@FUZZ
+@given(vietnamese_text)
+def test_fast_unaccent_agrees_with_decomposition_fuzz(text):
+    _unaccent_agrees(text)
