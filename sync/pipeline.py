@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -243,10 +244,8 @@ def note_first_seen(change: StateChange, code: str, tables: Tables, now: datetim
     for tab_key, period in PERIODS.items():
         if tab_key in tables and tables.rows(tab_key):
             hamlets = tables.column(tab_key, "hamlet_code")
-            periods = tables.column(tab_key, period)
-            change.first_seen.extend(
-                (code, h, str(p), iso) for h, p in zip(hamlets, periods, strict=True)
-            )
+            periods = map(str, tables.column(tab_key, period))
+            change.first_seen.extend(zip(repeat(code), hamlets, periods, repeat(iso)))
 
 
 def _summary_tabs(

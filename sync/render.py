@@ -53,6 +53,8 @@ def _column_cells(series: pd.Series) -> np.ndarray:
         return values
     else:
         values = series.to_numpy(dtype=object, copy=True)
+        if set(map(type, values)) <= _PLAIN:
+            return values  # no NaN, NA or NaT among them: nothing to convert
         missing = pd.isna(values)
         if missing.any():
             values[missing] = None

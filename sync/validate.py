@@ -55,7 +55,7 @@ class Tables(Mapping[str, pd.DataFrame]):
     def column(self, key: str, column: str) -> list[Any]:
         """One column of one table, without building the table."""
         frame, start, end = self._parts[key]
-        return frame[column].array[start:end].tolist()
+        return np.asarray(frame[column].array[start:end], dtype=object).tolist()
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         frame, start, end = self._parts[key]
@@ -136,7 +136,7 @@ class _TabCheck:
             rows.extend(raw.rows)
             numbers.extend(raw.row_numbers)
             src.extend([i] * len(raw.rows))
-        self.frame = pd.DataFrame(rows, columns=tab.keys, dtype=object)
+        self.frame = _object_frame(rows, tab.keys)
         self.rows = np.array(numbers, dtype=np.int64)
         self.src = np.array(src, dtype=np.int64)
         communes = np.array([c for c, _, _ in self.sources] or [""], dtype=object)
@@ -164,6 +164,17 @@ class _TabCheck:
             )
             if reject:
                 self.bad[pos] = True
+
+
+def _object_frame(rows: list[list[Any]], keys: list[str]) -> pd.DataFrame:
+    """Rows of equal length → a frame of object columns, built a column at a time."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(keys)
+    data = {}
+    for key, values in zip(keys, columns, strict=True):
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        data[key] = array
+    return pd.DataFrame(data, columns=keys)
 
 
 def _resolve_hamlets(check: _TabCheck, registry: Registry) -> pd.Series:
@@ -274,7 +285,7 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
     this_month = f"{today.year:04d}-{today.month:02d}"
     if tab.key == "meetings":
         months = parsed["month"]
-        future = (months.notna() & (months.astype(str) > this_month)).to_numpy()
+        future = np.array([isinstance(m, str) and m > this_month for m in months.tolist()])
         header = tab.column("month").header
         check.add(
             "future_period",
@@ -413,12 +424,17 @@ def validate_tabs(
         [f"{c} · {title}!{letters.get('hamlet', 'A')}" for c, title, letters in check.sources],
         dtype=object,
     )
-    accepted["source"] = prefixes[check.src[positions]] + accepted["_row"].astype(str)
-    total = pd.Series(check.communes).value_counts()
-    kept = accepted["commune_code"].value_counts()
-    rejected = (total - kept.reindex(total.index, fill_value=0)).astype(int)
+    accepted["source"] = prefixes[check.src[positions]] + check.rows[positions].astype(str)
+    sheets = len(check.sources)
+    rejected = np.bincount(check.src, minlength=sheets) - np.bincount(
+        check.src[positions], minlength=sheets
+    )
     findings.extend(check.findings)
-    return accepted, findings, {c: int(n) for c, n in rejected.items() if n}
+    return (
+        accepted,
+        findings,
+        {check.sources[i][0]: int(rejected[i]) for i in np.flatnonzero(rejected)},
+    )
 
 
 def _empty_accepted(tab: Tab) -> pd.DataFrame:
