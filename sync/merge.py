@@ -86,17 +86,22 @@ def district_cadres(registry: Registry) -> pd.DataFrame:
 
 
 def with_names(frame: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Add commune_name and hamlet_name from the registry."""
-    communes = registry.communes[["code", "name"]].rename(
-        columns={"code": "commune_code", "name": "commune_name"}
-    )
-    hamlets = registry.hamlets[["code", "name"]].rename(
-        columns={"code": "hamlet_code", "name": "hamlet_name"}
-    )
-    out = frame.merge(communes, on="commune_code", how="left")
+    """Add commune_name and hamlet_name from the registry (codes are unique there, so a
+    lookup per row; the frame's other columns are not copied)."""
+    out = frame.copy(deep=False)
+    out["commune_name"] = _lookup(out["commune_code"], registry.communes, "code", "name")
     if "hamlet_code" in out:
-        out = out.merge(hamlets, on="hamlet_code", how="left")
+        out["hamlet_name"] = _lookup(out["hamlet_code"], registry.hamlets, "code", "name")
     return out
+
+
+def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> np.ndarray:
+    """``table[value]`` where ``table[key]`` equals each of ``keys`` (first match), NaN
+    where none does."""
+    first = table.drop_duplicates(key)
+    at = pd.Index(first[key]).get_indexer(keys)
+    values = np.append(first[value].to_numpy(dtype=object), np.nan)
+    return values[at]
 
 
 def master_tables(
@@ -109,7 +114,9 @@ def master_tables(
     present = pd.to_numeric(meetings["present"], errors="coerce")
     held = meetings["meeting_date"].notna()
     meetings["attendance"] = (present / members).where(held & (members > 0))
-    combined["meetings"] = meetings.merge(district_cadres(registry), on="hamlet_code", how="left")
+    cadres = district_cadres(registry)
+    for column in ("cadre_code", "cadre_name"):
+        meetings[column] = _lookup(meetings["hamlet_code"], cadres, "hamlet_code", column)
     for key, frame in combined.items():
         sort = [c for c in ("commune_code", "hamlet_code", "month", "year", "date") if c in frame]
         combined[key] = frame.sort_values([*sort, "_row"], kind="stable").reset_index(drop=True)

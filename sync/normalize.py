@@ -214,10 +214,14 @@ def _is_totals_row(row: list[Any]) -> bool:
 @lru_cache(maxsize=100_000)
 def _is_totals_text(first: str) -> bool:
     text = " ".join(nfc(first).lower().replace(":", " ").split())
-    v = vocab()
-    return text in v.total_exact or any(
-        text.startswith(s + " ") or text == s for s in v.total_starts
-    )
+    return text in vocab().total_exact or _totals_start().match(text) is not None
+
+
+@lru_cache(maxsize=1)
+def _totals_start() -> re.Pattern[str]:
+    """A text that is one of the totals starts, alone or followed by more words."""
+    starts = "|".join(re.escape(s) for s in vocab().total_starts)
+    return re.compile(f"(?:{starts})(?: |$)")
 
 
 def _data_rows(
