@@ -84,6 +84,13 @@ def due_date(month: str, rules: Rules) -> date:
     return date(year, mon, rules.report_deadline_day)
 
 
+def _year_of_month(months: pd.Series) -> np.ndarray:
+    """``YYYY`` of each ``YYYY-MM`` (None where there is no month), once per month."""
+    codes, uniques = pd.factorize(months)
+    years = np.array([m[:4] for m in uniques] + [None], dtype=object)
+    return years[codes]
+
+
 def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, months: list[str]):
     """Hamlet × year: months reported, meetings held, attendance, flags.
 
@@ -92,12 +99,13 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
     hamlets = registry.hamlets[["code", "commune_code", "name"]].rename(
         columns={"code": "hamlet_code", "name": "hamlet_name"}
     )
-    years = sorted({m[:4] for m in months} | {m[:4] for m in meetings["month"].dropna()})
+    reported_months = meetings["month"].dropna().unique()
+    years = sorted({m[:4] for m in months} | {m[:4] for m in reported_months})
     if hamlets.empty or not years:
         return _columns("meeting_stats", pd.DataFrame())
     expected_by_year = pd.Series([m[:4] for m in months]).value_counts()
     m = meetings.assign(
-        year=meetings["month"].str[:4],
+        year=_year_of_month(meetings["month"]),
         held=meetings["meeting_date"].notna(),
         below=(meetings["attendance"] < rules.attendance_threshold),
         committee=meetings["committee_met"].astype(bool) & meetings["meeting_date"].notna(),
