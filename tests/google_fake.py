@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -211,8 +211,18 @@ def merge_masks(a: Mask, b: Mask) -> Mask:
     return out
 
 
+class _Masked(list):  # type: ignore[type-arg]
+    """A list already filtered by ``mask``: :func:`apply_mask` passes it through."""
+
+    def __init__(self, items: list[Any], mask: Mask) -> None:
+        super().__init__(items)
+        self.mask = mask
+
+
 def apply_mask(value: Any, mask: Mask | None) -> Any:
     if mask is None:
+        return value
+    if isinstance(value, _Masked) and value.mask == mask:
         return value
     if isinstance(value, list):
         return [apply_mask(v, mask) for v in value]
@@ -320,6 +330,98 @@ def check_value(
         errors.append(f"{path}: expected a boolean, got {value!r}")
 
 
+Checker = Callable[[Any], bool]
+
+
+class _FastChecks:
+    """:func:`check_value` compiled per schema into closures that only say *whether* a value
+    fits (no paths, no messages): accepting exactly what ``check_value`` accepts, they let
+    the fake validate megabyte bodies quickly and call ``check_value`` for the messages only
+    when something is off."""
+
+    def __init__(self, api: dict[str, Any]) -> None:
+        self.api = api
+        self.memo: dict[int, tuple[dict[str, Any], Checker]] = {}  # keeps each schema alive
+
+    def compile(self, schema: dict[str, Any]) -> Checker:
+        schema = _resolve(self.api, schema)
+        if (known := self.memo.get(id(schema))) is not None:
+            return known[1]
+        slot: list[Checker] = []
+        self.memo[id(schema)] = (schema, lambda value: slot[0](value))  # recursive schemas
+        checker = self._build(schema)
+        slot.append(checker)
+        self.memo[id(schema)] = (schema, checker)
+        return checker
+
+    def _build(self, schema: dict[str, Any]) -> Checker:
+        kind = schema.get("type")
+        if kind == "object" or "properties" in schema:
+            props = {k: self.compile(v) for k, v in schema.get("properties", {}).items()}
+            extra = schema.get("additionalProperties")
+            other = self.compile(extra) if extra is not None else None
+
+            def check_object(value: Any) -> bool:
+                if value is None:
+                    return True
+                if not isinstance(value, dict):
+                    return False
+                for k, item in value.items():
+                    check = props.get(k, other)
+                    if check is None or not check(item):
+                        return False
+                return True
+
+            return check_object
+        if kind == "array":
+            item_check = self.compile(schema.get("items", {}))
+
+            def check_array(value: Any) -> bool:
+                if value is None:
+                    return True
+                if not isinstance(value, list):
+                    return False
+                return all(map(item_check, value))
+
+            return check_array
+        if kind == "string":
+            numeric = schema.get("format") in ("int64", "uint64")
+            enum = frozenset(schema["enum"]) if "enum" in schema else None
+
+            def check_string(value: Any) -> bool:
+                if value is None:
+                    return True
+                if numeric and isinstance(value, int) and not isinstance(value, bool):
+                    return True
+                if not isinstance(value, str):
+                    return False
+                return enum is None or value in enum
+
+            return check_string
+        if kind == "integer":
+            return lambda value: (
+                value is None or (isinstance(value, int) and not isinstance(value, bool))
+            )
+        if kind == "number":
+            return lambda value: (
+                value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+            )
+        if kind == "boolean":
+            return lambda value: value is None or isinstance(value, bool)
+        return lambda value: True
+
+
+_FAST_CHECKS: dict[int, _FastChecks] = {}
+
+
+def fits(api: dict[str, Any], value: Any, schema: dict[str, Any]) -> bool:
+    """Whether :func:`check_value` would find nothing wrong (fast; no messages)."""
+    checks = _FAST_CHECKS.get(id(api))
+    if checks is None or checks.api is not api:
+        checks = _FAST_CHECKS[id(api)] = _FastChecks(api)
+    return checks.compile(schema)(value)
+
+
 def check_mask(
     api: dict[str, Any], mask: Mask, schema: dict[str, Any], path: str, errors: list[str]
 ) -> None:
@@ -380,7 +482,8 @@ def check_request(
         except ValueError as e:
             errors.append(f"{m.id}: {e}")
     if "request" in m.spec:
-        check_value(m.api, body, m.spec["request"], "body", errors)
+        if not fits(m.api, body, m.spec["request"]):  # the messages, only when needed
+            check_value(m.api, body, m.spec["request"], "body", errors)
         for path, mask_text, schema in _inner_masks(body):
             try:
                 check_mask(m.api, parse_mask(mask_text), {"$ref": schema}, path + ":", errors)
@@ -463,6 +566,47 @@ def _copy(value: Any) -> Any:
     return value
 
 
+def _leaf_values(source: Any, leaves: list[tuple[str, ...]]) -> list[tuple[tuple[str, ...], Any]]:
+    """Each leaf of a ``fields`` mask with the value ``source`` has there (None: none)."""
+    out = []
+    for leaf in leaves:
+        value = source
+        for name in leaf:
+            value = value.get(name) if isinstance(value, dict) else None
+        out.append((leaf, value))
+    return out
+
+
+def _updated(cell: dict[str, Any], updates: list[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+    """``cell`` with each leaf set to its value (removed where the value is None), then
+    top-level empty objects dropped: a new dict, or ``cell`` itself when nothing changes.
+
+    Neither ``cell`` nor anything in it is changed in place (the path down to a leaf is
+    copied), so stored cells may share values with each other and with the request that
+    wrote them, and a batchUpdate can work on shallow copies of the cell maps.
+    """
+    out: dict[str, Any] | None = None
+    for leaf, value in updates:
+        if value is None and len(leaf) <= 2 and leaf[0] not in (cell if out is None else out):
+            continue  # nothing to clear (making then dropping an empty parent is a no-op)
+        if out is None:
+            out = dict(cell)
+        node = out
+        for name in leaf[:-1]:  # copy the path down to the leaf
+            child = node.get(name)
+            node[name] = child = dict(child) if isinstance(child, dict) else {}
+            node = child
+        if value is None:
+            node.pop(leaf[-1], None)
+        else:
+            node[leaf[-1]] = value
+    if out is None:
+        out = cell
+    if {} in out.values():
+        out = {k: v for k, v in out.items() if v != {}}
+    return out
+
+
 def python_value(value: dict[str, Any] | None) -> Any:
     if not value:
         return None
@@ -494,7 +638,7 @@ def effective_value(value: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     if "formulaValue" in value:  # the fake does not compute formulas
         return {"errorValue": {"type": "ERROR", "message": "formula not evaluated by the fake"}}
-    return dict(value)
+    return value  # shared with the stored cell: neither is ever changed in place
 
 
 def formatted_value(value: dict[str, Any] | None) -> str | None:
@@ -508,6 +652,38 @@ def formatted_value(value: dict[str, Any] | None) -> str | None:
     if "formulaValue" in value:
         return "#ERROR!"
     return str(value.get("stringValue", ""))
+
+
+#: What ``spreadsheets.get`` shows of a stored cell, field by field (None: not shown).
+CELL_GETTERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "userEnteredValue": lambda cell: cell.get("userEnteredValue") or None,
+    "effectiveValue": lambda cell: effective_value(cell.get("userEnteredValue")),
+    "formattedValue": lambda cell: (
+        formatted_value(uev) if (uev := cell.get("userEnteredValue")) else None
+    ),
+    "userEnteredFormat": lambda cell: cell.get("userEnteredFormat") or None,
+    "dataValidation": lambda cell: cell.get("dataValidation") or None,
+}
+
+
+def _cell_renderer(mask: Mask | None) -> Callable[[dict[str, Any] | None], dict[str, Any]]:
+    """A stored cell as ``spreadsheets.get`` shows it, filtered by ``mask`` (the ``fields``
+    mask at ``values``; None: everything)."""
+    if mask is None:
+        parts = [(k, get, None) for k, get in CELL_GETTERS.items()]
+    else:
+        parts = [(k, CELL_GETTERS[k], sub) for k, sub in mask.items() if k in CELL_GETTERS]
+
+    def render(cell: dict[str, Any] | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if cell:
+            for key, get, sub in parts:
+                value = get(cell)
+                if value is not None:
+                    out[key] = value if sub is None else apply_mask(value, sub)
+        return out
+
+    return render
 
 
 @dataclass
@@ -639,10 +815,13 @@ class FakeGoogle:
         tab = sheet.tab(title)
         assert tab is not None, f"no tab {title!r}"
         ev = extended_value(value)
+        cell = dict(tab.cells.get((row, col), {}))  # cells are replaced, never changed in place
         if ev:
-            tab.cells.setdefault((row, col), {})["userEnteredValue"] = ev
+            cell["userEnteredValue"] = ev
         else:
-            tab.cells.get((row, col), {}).pop("userEnteredValue", None)
+            cell.pop("userEnteredValue", None)
+        if ev or (row, col) in tab.cells:
+            tab.cells[(row, col)] = cell
         sheet.version += 1
         sheet.modified = self._now()
 
@@ -765,9 +944,12 @@ class FakeGoogle:
         self, params: dict[str, str], query: dict[str, list[str]], body: Any
     ) -> dict[str, Any]:
         sheet = self._sheet(params["spreadsheetId"])
+        row_mask: Mask | None = None  # what of each tab's rowData the mask keeps
         if "fields" in query:  # a mask wins over includeGridData
             mask = parse_mask(query["fields"][0])
             with_data = "sheets" in mask and (mask["sheets"] is None or "data" in mask["sheets"])
+            if with_data and mask["sheets"] is not None and mask["sheets"]["data"] is not None:
+                row_mask = mask["sheets"]["data"].get("rowData")
         else:
             with_data = query.get("includeGridData") == ["true"]
         tabs = list(enumerate(sheet.tabs))
@@ -783,7 +965,7 @@ class FakeGoogle:
             if tab.protected:
                 entry["protectedRanges"] = [dict(p) for p in tab.protected]
             if with_data:
-                entry["data"] = [{"rowData": self._row_data(tab)}]
+                entry["data"] = [{"rowData": self._row_data(tab, row_mask)}]
             out_sheets.append(entry)
         return {
             "spreadsheetId": sheet.id,
@@ -793,42 +975,36 @@ class FakeGoogle:
         }
 
     @staticmethod
-    def _row_data(tab: FakeTab) -> list[dict[str, Any]]:
-        if not tab.cells:
-            return []
-        by_row: dict[int, list[int]] = {}
-        for r, c in tab.cells:
-            by_row.setdefault(r, []).append(c)
+    def _row_data(tab: FakeTab, mask: Mask | None = None) -> list[dict[str, Any]]:
+        """The tab's ``rowData``; with ``mask`` (the ``fields`` mask at ``rowData``) already
+        filtered by it, so that only what was asked for is built (``apply_mask`` then
+        passes the list through)."""
+        if mask is not None and set(mask) != {"values"}:
+            return _Masked(apply_mask(FakeGoogle._row_data(tab), mask), mask)
+        cell_mask = None if mask is None else mask["values"]
+        render = _cell_renderer(cell_mask)
+        by_row: dict[int, dict[int, dict[str, Any]]] = {}
+        for (r, c), cell in tab.cells.items():
+            by_row.setdefault(r, {})[c] = cell
         rows: list[dict[str, Any]] = []
-        for r in range(max(by_row) + 1):
-            cols = by_row.get(r, [])
-            values = []
-            for c in range(max(cols) + 1 if cols else 0):
-                cell = tab.cells.get((r, c), {})
-                out: dict[str, Any] = {}
-                uev = cell.get("userEnteredValue")
-                if uev:
-                    out["userEnteredValue"] = uev
-                    out["effectiveValue"] = effective_value(uev)
-                    out["formattedValue"] = formatted_value(uev)
-                if cell.get("userEnteredFormat"):
-                    out["userEnteredFormat"] = cell["userEnteredFormat"]
-                if cell.get("dataValidation"):
-                    out["dataValidation"] = cell["dataValidation"]
-                values.append(out)
-            rows.append({"values": values} if values else {})
-        return rows
+        for r in range(max(by_row) + 1 if by_row else 0):
+            row = by_row.get(r)
+            if not row:
+                rows.append({})
+                continue
+            rows.append({"values": [render(row.get(c)) for c in range(max(row) + 1)]})
+        return rows if mask is None else _Masked(rows, mask)
 
     def _spreadsheets_batchUpdate(
         self, params: dict[str, str], query: Any, body: dict[str, Any]
     ) -> dict[str, Any]:
         sheet = self._sheet(params["spreadsheetId"], write=True)
+        # Work on copies, kept only if every request applies (all-or-nothing). The cell maps
+        # are copied shallowly: a stored cell is never changed in place, only replaced (see
+        # _updated), so the live tabs stay as they were until the batch succeeds.
         work = [
             dataclasses.replace(
-                t,
-                cells={k: _copy(v) for k, v in t.cells.items()},
-                widths=dict(t.widths),
-                protected=list(t.protected),
+                t, cells=dict(t.cells), widths=dict(t.widths), protected=list(t.protected)
             )
             for t in sheet.tabs
         ]
@@ -907,24 +1083,6 @@ class FakeGoogle:
         self._check_grid(tab)
         return {}
 
-    @staticmethod
-    def _set_leaves(
-        cell: dict[str, Any], source: dict[str, Any], leaves: list[tuple[str, ...]]
-    ) -> None:
-        for leaf in leaves:
-            value: Any = source
-            for name in leaf:
-                value = value.get(name) if isinstance(value, dict) else None
-            node = cell
-            for name in leaf[:-1]:
-                node = node.setdefault(name, {})
-            if value is None:
-                node.pop(leaf[-1], None)
-            else:
-                node[leaf[-1]] = _copy(value)
-        for key in [k for k, v in cell.items() if v == {}]:
-            del cell[key]
-
     def _range(
         self, work: list[FakeTab], grid_range: dict[str, Any]
     ) -> tuple[FakeTab, int, int, int, int]:
@@ -946,7 +1104,7 @@ class FakeGoogle:
             if not source:
                 return  # clearing a cell that holds nothing
             cell = {}
-        self._set_leaves(cell, source, leaves)
+        cell = _updated(cell, _leaf_values(source, leaves))  # a new dict, never changed in place
         if cell:
             tab.cells[(r, c)] = cell
         else:
@@ -957,11 +1115,16 @@ class FakeGoogle:
         tab = self._tab(work, grid.get("sheetId"))
         for r in range(grid.get("startRowIndex", 0), grid.get("endRowIndex", tab.rows)):
             for c in range(grid.get("startColumnIndex", 0), grid.get("endColumnIndex", tab.cols)):
-                if spec.get("rule"):
-                    tab.cells.setdefault((r, c), {})["dataValidation"] = _copy(spec["rule"])
+                if spec.get("rule"):  # cells are replaced, never changed in place
+                    cell = dict(tab.cells.get((r, c), {}))
+                    cell["dataValidation"] = _copy(spec["rule"])
+                    tab.cells[(r, c)] = cell
                 elif (r, c) in tab.cells:
-                    tab.cells[(r, c)].pop("dataValidation", None)
-                    if not tab.cells[(r, c)]:
+                    cell = dict(tab.cells[(r, c)])
+                    cell.pop("dataValidation", None)
+                    if cell:
+                        tab.cells[(r, c)] = cell
+                    else:
                         del tab.cells[(r, c)]
         return {}
 
@@ -1003,12 +1166,23 @@ class FakeGoogle:
             tab, r0, r1, c0, c1 = self._range(work, spec["range"])
             if len(rows) > r1 - r0 or any(len(row.get("values", [])) > c1 - c0 for row in rows):
                 raise bad_request("The data does not fit in the range")
+            cells = tab.cells  # _write_cell inlined: this loop sees every cell of a tab
             for r in range(r0, r1):
                 values = rows[r - r0].get("values", []) if r - r0 < len(rows) else []
-                for c in range(c0, c1):
-                    self._write_cell(
-                        tab, r, c, values[c - c0] if c - c0 < len(values) else {}, leaves
-                    )
+                given = len(values)
+                for dc in range(c1 - c0):
+                    key = (r, c0 + dc)
+                    source = values[dc] if dc < given else {}
+                    cell = cells.get(key)
+                    if cell is None:
+                        if not source:
+                            continue  # clearing a cell that holds nothing
+                        cell = {}
+                    cell = _updated(cell, _leaf_values(source, leaves))
+                    if cell:
+                        cells[key] = cell
+                    else:
+                        cells.pop(key, None)
         else:  # from `start`, only the cells given are written
             start = spec.get("start", {})
             tab = self._tab(work, start.get("sheetId", 0))
@@ -1023,9 +1197,26 @@ class FakeGoogle:
     def _apply_repeatCell(self, work: list[FakeTab], spec: dict[str, Any]) -> dict[str, Any]:
         tab, r0, r1, c0, c1 = self._range(work, spec.get("range", {}))
         leaves = mask_leaves(parse_mask(spec.get("fields", "")))
-        for r in range(r0, r1):
-            for c in range(c0, c1):
-                self._write_cell(tab, r, c, spec.get("cell", {}), leaves)
+        source = spec.get("cell", {})
+        updates = _leaf_values(source, leaves)  # the same for every cell
+        cells = tab.cells
+        keys: Iterable[tuple[int, int]]
+        if not source or all(v is None and len(leaf) <= 2 for leaf, v in updates):
+            # only clears: a cell that holds nothing stays as it is, so visit those that hold
+            keys = [k for k in cells if r0 <= k[0] < r1 and c0 <= k[1] < c1]
+        else:
+            keys = ((r, c) for r in range(r0, r1) for c in range(c0, c1))
+        for key in keys:  # _write_cell inlined
+            cell = cells.get(key)
+            if cell is None:
+                if not source:
+                    continue
+                cell = {}
+            cell = _updated(cell, updates)
+            if cell:
+                cells[key] = cell
+            else:
+                cells.pop(key, None)
         return {}
 
     def _apply_updateDimensionProperties(
