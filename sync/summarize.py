@@ -176,7 +176,7 @@ def cadre_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules) -> pd.
     by_cadre = a.groupby("cadre_code", sort=True)
     out = pd.DataFrame(
         {
-            "unit": by_cadre["label"].agg("; ".join),
+            "unit": _joined_by(a["cadre_code"], a["label"]),
             "meetings": by_cadre["meetings"].sum(min_count=1),
             "attended": by_cadre["attended"].sum(min_count=1),
             "on_hamlets": by_cadre["on_hamlet"].any(),
@@ -214,17 +214,27 @@ def cadre_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules) -> pd.
     for key in ("meetings", "attended"):
         out[key] = out[key].astype("Int64")
     out = out.rename_axis("cadre_code").reset_index()
-    assigned = set(a["unit"])
     gaps = [
-        {"unit": f"{row.code} {row.name}", "warning": "Ấp/khu phố chưa có cán bộ huyện phụ trách"}
-        for row in registry.hamlets.itertuples(index=False)
-        if row.code not in assigned
-    ] + [
-        {"unit": f"{row.code} {row.name}", "warning": "Xã chưa có cán bộ tỉnh phụ trách"}
-        for row in registry.communes.itertuples(index=False)
-        if row.code not in assigned
+        _unassigned(registry.hamlets, a["unit"], "Ấp/khu phố chưa có cán bộ huyện phụ trách"),
+        _unassigned(registry.communes, a["unit"], "Xã chưa có cán bộ tỉnh phụ trách"),
     ]
-    return _columns("cadre_stats", pd.concat([out, pd.DataFrame(gaps)], ignore_index=True))
+    return _columns("cadre_stats", pd.concat([out, *gaps], ignore_index=True))
+
+
+def _joined_by(keys: pd.Series, texts: pd.Series) -> pd.Series:
+    """``texts`` joined with "; " per key, in row order (by key, sorted)."""
+    groups: dict[str, list[str]] = {}
+    for key, text in zip(keys.tolist(), texts.tolist(), strict=True):
+        groups.setdefault(key, []).append(text)
+    return pd.Series({k: "; ".join(v) for k, v in sorted(groups.items())}, dtype=object)
+
+
+def _unassigned(units: pd.DataFrame, assigned: pd.Series, warning: str) -> pd.DataFrame:
+    """A coverage-gap row for each unit (hamlet or commune) nobody is assigned to."""
+    left = units[~units["code"].isin(assigned)]
+    return pd.DataFrame(
+        {"unit": (left["code"] + " " + left["name"]).to_numpy(dtype=object), "warning": warning}
+    )
 
 
 def household_stats(households: pd.DataFrame, registry: Registry) -> pd.DataFrame:

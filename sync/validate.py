@@ -424,7 +424,9 @@ def validate_tabs(
         [f"{c} · {title}!{letters.get('hamlet', 'A')}" for c, title, letters in check.sources],
         dtype=object,
     )
-    accepted["source"] = prefixes[check.src[positions]] + check.rows[positions].astype(str)
+    rows = check.rows[positions]
+    numbers = np.array([str(n) for n in range(int(rows.max(initial=0)) + 1)], dtype=object)
+    accepted["source"] = prefixes[check.src[positions]] + numbers[rows]
     sheets = len(check.sources)
     rejected = np.bincount(check.src, minlength=sheets) - np.bincount(
         check.src[positions], minlength=sheets
