@@ -143,6 +143,21 @@ def _repaired(value: str) -> tuple[str, str | None]:
     return nfc(fixed), encoding
 
 
+def _any_to_repair(grid: Grid) -> bool:
+    """Whether some text cell is not NFC or is legacy-encoded, looking at each distinct
+    value once (a tab repeats its hamlet names, months and marks on every row)."""
+    try:
+        distinct = set().union(*grid)
+    except TypeError:  # an unhashable cell: look at every one
+        distinct = [v for row in grid for v in row]
+    for value in distinct:
+        if isinstance(value, str) and not value.isascii():
+            fixed, encoding = _repaired(value)
+            if encoding or fixed != value:
+                return True
+    return False
+
+
 def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Finding]]:
     """NFC every text cell and convert legacy-encoded (TCVN3/VNI) text.
 
@@ -151,6 +166,8 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
     both, so only the other cells are looked at; rows nothing changed in are shared with
     ``grid``, which is never modified.
     """
+    if not _any_to_repair(grid):
+        return grid, []
     repaired: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
     out: Grid = grid
     for r, row in enumerate(grid):
@@ -228,34 +245,40 @@ def _data_rows(
     grid: Grid, first_data: int, indices: list[int], header_keys: set[str]
 ) -> tuple[list[list[Any]], list[int]]:
     """The rows under the header, in key order: blank, totals and repeated-header rows
-    dropped. One pass over each row's cells; the text checks are remembered per text."""
+    dropped. A row is judged by its first text; what a text says is worked out once."""
     rows: list[list[Any]] = []
     numbers: list[int] = []
     n = len(indices)
-    in_order = indices == list(range(n))
+    in_order = n > 0 and indices == list(range(n))
+    plain: dict[str, bool] = {}  # first text → neither a totals label nor a header name
     for r in range(first_data, len(grid)):
         row = grid[r]
-        width = len(row)
-        if in_order and width >= n:
+        if in_order and len(row) >= n:
             values = row[:n]
         else:
+            width = len(row)
             values = [row[i] if 0 <= i < width else None for i in indices]
-        first = None
-        for v in values:
-            if v is None:
-                continue
-            if isinstance(v, str):
-                if v.strip():
-                    first = v
-                    break
-            elif first is None:
-                first = False  # a non-text value: the row is not blank
-        if first is None:
-            continue  # blank
+        first = values[0] if n else None
+        if not (first.__class__ is str and first and not first.isspace()):
+            first = None
+            for v in values:
+                if v is None:
+                    continue
+                if isinstance(v, str):
+                    if v.strip():
+                        first = v
+                        break
+                elif first is None:
+                    first = False  # a non-text value: the row is not blank
+            if first is None:
+                continue  # blank
         if first is not False:
-            if _is_totals_text(first):
-                continue
-            if fold(first) in header_keys:
+            ok = plain.get(first)
+            if ok is None:
+                ok = plain[first] = not _is_totals_text(first) and fold(first) not in header_keys
+            if not ok:
+                if _is_totals_text(first):
+                    continue
                 texts = {fold(v) for v in values if isinstance(v, str) and v.strip()}
                 if texts <= header_keys and len(texts) >= 2:
                     continue  # the header repeated (a printed page break)
