@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .backends.base import Grid
@@ -47,12 +48,20 @@ class RawTable:
 
     @property
     def frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.rows, columns=self.tab.keys, dtype=object)
+        frame = object_frame(self.rows, self.tab.keys)
         frame["_row"] = self.row_numbers
         return frame
 
     def cell(self, key: str, row: int) -> str:
         return f"{self.letters.get(key, 'A')}{row}"
+
+
+def object_frame(rows: list[list[Any]], keys: list[str]) -> pd.DataFrame:
+    """Rows of equal length → a frame of object columns over one 2-D array (no copy)."""
+    grid = np.array(rows, dtype=object) if rows else np.empty((0, len(keys)), dtype=object)
+    if grid.shape != (len(rows), len(keys)):  # a cell holding a sequence: build it plainly
+        return pd.DataFrame(rows, columns=keys, dtype=object)
+    return pd.DataFrame(grid, columns=keys, dtype=object, copy=False)
 
 
 @lru_cache(maxsize=20_000)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .findings import Finding, finding
 from .layout import Tab, commune_layout
-from .normalize import RawTable
+from .normalize import RawTable, object_frame
 from .registry import Registry, name_key
 from .text import closest
 from .values import PARSERS, BadValue, parse_column, parse_text
@@ -136,7 +136,7 @@ class _TabCheck:
             rows.extend(raw.rows)
             numbers.extend(raw.row_numbers)
             src.extend([i] * len(raw.rows))
-        self.frame = _object_frame(rows, tab.keys)
+        self.frame = object_frame(rows, tab.keys)
         self.rows = np.array(numbers, dtype=np.int64)
         self.src = np.array(src, dtype=np.int64)
         communes = np.array([c for c, _, _ in self.sources] or [""], dtype=object)
@@ -164,17 +164,6 @@ class _TabCheck:
             )
             if reject:
                 self.bad[pos] = True
-
-
-def _object_frame(rows: list[list[Any]], keys: list[str]) -> pd.DataFrame:
-    """Rows of equal length → a frame of object columns, built a column at a time."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(keys)
-    data = {}
-    for key, values in zip(keys, columns, strict=True):
-        array = np.empty(len(values), dtype=object)
-        array[:] = values
-        data[key] = array
-    return pd.DataFrame(data, columns=keys)
 
 
 def _resolve_hamlets(check: _TabCheck, registry: Registry) -> pd.Series:
