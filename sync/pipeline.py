@@ -189,8 +189,8 @@ def _pull_one(
     )
     missing_controls = getattr(backend, "missing_controls", None)
     if missing_controls is not None:
-        hamlets = registry.hamlets.loc[registry.hamlets["commune_code"] == code, "name"]
-        read.control_findings = protection_findings(code, missing_controls(source, list(hamlets)))
+        hamlets = [name for _, name in registry.hamlets_of(code)]
+        read.control_findings = protection_findings(code, missing_controls(source, hamlets))
     return read
 
 

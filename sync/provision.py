@@ -232,7 +232,7 @@ def _protect_whole(ws: Worksheet) -> None:
 def build_commune_workbook(code: str, registry: Registry) -> Workbook:
     """A new commune sheet from the template, for commune ``code`` of ``registry``."""
     layout = commune_layout()
-    hamlets = registry.hamlets.loc[registry.hamlets["commune_code"] == code, "name"].tolist()
+    hamlets = [name for _, name in registry.hamlets_of(code)]
     wb = Workbook()
     wb.remove(wb.active)
     guide = guide_tab()
@@ -416,7 +416,7 @@ def _provision_local(config: Config, repair: bool) -> list[str]:
     recorded: dict[str, str] = {}
     for c in registry.communes.itertuples(index=False):
         label = f"{c.name} ({c.code})"
-        hamlets = registry.hamlets.loc[registry.hamlets["commune_code"] == c.code, "name"].tolist()
+        hamlets = [name for _, name in registry.hamlets_of(c.code)]
         source = str(c.source or "").strip()
         if source and not source.lower().endswith(".xlsx"):
             lines.append(

@@ -123,7 +123,7 @@ def google_sheet_requests(
 
     editors = list(editors)
     layout = commune_layout()
-    hamlets = registry.hamlets.loc[registry.hamlets["commune_code"] == code, "name"].tolist()
+    hamlets = [name for _, name in registry.hamlets_of(code)]
     guide = guide_tab()
     requests: list[dict[str, Any]] = [
         {
@@ -351,7 +351,7 @@ class _GoogleProvisioner:
     def _existing(self, label: str, code: str, sid: str, registry: Registry, repair: bool) -> str:
         if not repair:
             return f"{label}: đã có bảng tính"
-        hamlets = registry.hamlets.loc[registry.hamlets["commune_code"] == code, "name"].tolist()
+        hamlets = [name for _, name in registry.hamlets_of(code)]
         mask = "sheets(properties(sheetId,title,gridProperties.rowCount),protectedRanges(range))"
         meta = self.call("GET", f"{self.sheets}/{sid}", kind="read", params={"fields": mask})
         grids = self.backend.read_commune(sid)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -67,13 +68,49 @@ class Registry:
                     own.setdefault(key, code)
             self._key_owners.setdefault(row_keys[0] or "", []).append(commune)
 
-    @property
+    @cached_property
     def commune_names(self) -> pd.Series:
         """Commune name by code."""
         return self.communes.set_index("code")["name"]
 
     def commune_name(self, code: str) -> str:
-        return str(self.commune_names.get(code, code))
+        return str(self._commune_name_of.get(code, code))
+
+    @cached_property
+    def _commune_name_of(self) -> dict[str, Any]:
+        return dict(zip(self.communes["code"], self.communes["name"], strict=True))
+
+    @cached_property
+    def _hamlets_by_commune(self) -> dict[str, list[tuple[str, str]]]:
+        out: dict[str, list[tuple[str, str]]] = {}
+        h = self.hamlets
+        for commune, code, name in zip(h["commune_code"], h["code"], h["name"], strict=True):
+            out.setdefault(commune, []).append((code, name))
+        return out
+
+    def hamlets_of(self, commune: str) -> list[tuple[str, str]]:
+        """(code, name) of a commune's hamlets, in registry order."""
+        return self._hamlets_by_commune.get(commune, [])
+
+    @cached_property
+    def followers(self) -> dict[str, list[str]]:
+        """Unit (hamlet or commune code) → the cadres assigned to it, in registry order."""
+        out: dict[str, list[str]] = {}
+        a = self.assignments
+        for unit, cadre in zip(a["unit"], a["cadre_code"], strict=True):
+            out.setdefault(unit, []).append(cadre)
+        return out
+
+    @cached_property
+    def cadre_details(self) -> dict[str, tuple[Any, Any, Any]]:
+        """Cadre code → (name, position, phone)."""
+        c = self.cadres
+        return {
+            code: (name, position, phone)
+            for code, name, position, phone in zip(
+                c["code"], c["name"], c["position"], c["phone"], strict=True
+            )
+        }
 
     def hamlet_keys(self, commune: str) -> dict[str, str]:
         """Folded name key → hamlet code, for one commune."""
@@ -85,8 +122,7 @@ class Registry:
 
     def hamlet_names(self, commune: str) -> dict[str, str]:
         """Folded key → display name, for suggestions."""
-        sub = self.hamlets[self.hamlets["commune_code"] == commune]
-        return {name_key(n): n for n in sub["name"]}
+        return {name_key(n): n for _, n in self.hamlets_of(commune)}
 
     def current_assignments(self, today: date | None = None) -> pd.DataFrame:
         """Assignments in force ``today`` (no end date, or ending on/after today)."""

@@ -109,36 +109,33 @@ def feedback_tab(findings: list[Finding]) -> OutputTab:
 def assignments_tab(commune: str, registry: Registry) -> OutputTab:
     """A commune's ``Phân công``: each hamlet's district cadre, then the provincial ones."""
     tab = commune_layout()["assignments"]
-    cadres = registry.cadres.set_index("code")
-    a = registry.assignments
+    followers, cadres = registry.followers, registry.cadre_details
     rows: list[list[Any]] = []
-    hamlets = registry.hamlets[registry.hamlets["commune_code"] == commune]
-    for h in hamlets.itertuples(index=False):
-        followers = a.loc[a["unit"] == h.code, "cadre_code"].tolist() or [None]
-        for code in followers:
-            c = cadres.loc[code] if code in cadres.index else None
+    for code, name in registry.hamlets_of(commune):
+        for cadre in followers.get(code) or [None]:
+            c = cadres.get(cadre)
             rows.append(
                 [
-                    h.code,
-                    h.name,
-                    "Huyện" if code else "",
-                    code or "",
-                    c["name"] if c is not None else "(chưa phân công)",
-                    c["position"] if c is not None else "",
-                    c["phone"] if c is not None else "",
+                    code,
+                    name,
+                    "Huyện" if cadre else "",
+                    cadre or "",
+                    c[0] if c else "(chưa phân công)",
+                    c[1] if c else "",
+                    c[2] if c else "",
                 ]
             )
-    for code in a.loc[a["unit"] == commune, "cadre_code"]:
-        c = cadres.loc[code] if code in cadres.index else None
+    for cadre in followers.get(commune, []):
+        c = cadres.get(cadre)
         rows.append(
             [
                 "",
                 registry.commune_name(commune),
                 "Tỉnh",
-                code,
-                c["name"] if c is not None else "",
-                c["position"] if c is not None else "",
-                c["phone"] if c is not None else "",
+                cadre,
+                c[0] if c else "",
+                c[1] if c else "",
+                c[2] if c else "",
             ]
         )
     return OutputTab(tab.title, tab.specs(), rows)

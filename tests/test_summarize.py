@@ -204,3 +204,25 @@ def test_first_seen_times_in_any_offset_read_as_vietnam_wall_clock():
     )
     assert list(vietnam_time(texts)) == [pd.Timestamp("2018-01-04 10:00")] * 3
     assert vietnam_time(pd.Series([], dtype=object)).empty
+
+
+def test_assignments_tab_lists_each_hamlets_cadres_then_the_provincial_ones():
+    from sync.layout import master_layout
+    from sync.render import assignments_tab
+
+    grids = registry_grids()
+    title = master_layout()["assignments"].title
+    grids[title].append(["H003", "29110-02", None, None, ""])  # a second cadre for one hamlet
+    grids[master_layout()["hamlets"].title].append(
+        ["29110-03", "29110", "Ấp Mới", "Ấp", "Chi bộ ấp Mới", 90]
+    )
+    registry = load_registry(grids)
+    rows = [r[:5] for r in assignments_tab("29110", registry).rows]
+    assert rows == [
+        ["29110-01", "Khu phố 1", "Huyện", "H001", "Nguyễn Văn An"],
+        ["29110-02", "Ấp An Thạnh", "Huyện", "H002", "Trần Thị Bình"],
+        ["29110-02", "Ấp An Thạnh", "Huyện", "H003", "Phạm Văn Cường"],
+        ["29110-03", "Ấp Mới", "", "", "(chưa phân công)"],
+        ["", "Thị trấn Ba Tri", "Tỉnh", "T01", "Lê Văn Tỉnh"],
+    ]
+    assert assignments_tab("29113", registry).rows[0][5:] == ["Chuyên viên", "0902000003"]
