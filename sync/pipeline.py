@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -244,8 +243,8 @@ def note_first_seen(change: StateChange, code: str, tables: Tables, now: datetim
     for tab_key, period in PERIODS.items():
         if tab_key in tables and tables.rows(tab_key):
             hamlets = tables.column(tab_key, "hamlet_code")
-            periods = map(str, tables.column(tab_key, period))
-            change.first_seen.extend(zip(repeat(code), hamlets, periods, repeat(iso)))
+            periods = list(map(str, tables.column(tab_key, period)))
+            change.first_seen.append((code, hamlets, periods, iso))
 
 
 def _summary_tabs(
@@ -261,11 +260,7 @@ def _summary_tabs(
     months = expected_months(config.rules, tables["meetings"]["month"], now.date())
     seen = store.first_seen()
     if change.first_seen:
-        names = ["commune_code", "hamlet_code", "period", "seen"]
-        columns = zip(*change.first_seen, strict=True)  # column-wise: much faster than rows
-        new = pd.DataFrame(
-            {n: np.array(c, dtype=object) for n, c in zip(names, columns, strict=True)}
-        )
+        new = change.first_seen_frame()
         seen = pd.concat([seen, new]).drop_duplicates(["hamlet_code", "period"], keep="first")
     seen["seen"] = vietnam_time(seen["seen"])
     states = {c.code: CommuneState(c.record.status, c.record.last_read) for c in communes}

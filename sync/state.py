@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .faults import crash_point
@@ -89,9 +92,35 @@ class StateChange:
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     accepted: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     findings: dict[str, list[Finding]] = field(default_factory=dict)
-    first_seen: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: Reports seen this run, a batch per commune table: (commune, hamlet codes, periods,
+    #: ISO time); see :meth:`first_seen_rows`.
+    first_seen: list[tuple[str, list[str], list[str], str]] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     run: dict[str, Any] | None = None
+
+    def first_seen_rows(self) -> Iterator[tuple[str, str, str, str]]:
+        """(commune, hamlet, period, seen) for each report in :attr:`first_seen`."""
+        for commune, hamlets, periods, seen in self.first_seen:
+            yield from zip(repeat(commune), hamlets, periods, repeat(seen))
+
+    def first_seen_frame(self) -> pd.DataFrame:
+        """:attr:`first_seen` as a frame, built a column at a time."""
+        batches = self.first_seen
+        sizes = [len(h) for _, h, _, _ in batches]
+
+        def column(values: list[Any]) -> np.ndarray:
+            out = np.empty(len(values), dtype=object)
+            out[:] = values
+            return out
+
+        return pd.DataFrame(
+            {
+                "commune_code": np.repeat(column([b[0] for b in batches]), sizes),
+                "hamlet_code": column(list(chain.from_iterable(b[1] for b in batches))),
+                "period": column(list(chain.from_iterable(b[2] for b in batches))),
+                "seen": np.repeat(column([b[3] for b in batches]), sizes),
+            }
+        )
 
 
 def _to_json(value: Any) -> Any:
@@ -245,7 +274,7 @@ class StateStore:
                     )
                 db.execute("INSERT OR REPLACE INTO findings VALUES (?, ?)", (commune, payload))
             db.executemany(
-                "INSERT OR IGNORE INTO first_seen VALUES (?, ?, ?, ?)", change.first_seen
+                "INSERT OR IGNORE INTO first_seen VALUES (?, ?, ?, ?)", change.first_seen_rows()
             )
             db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", change.outputs.items())
             if change.run is not None:
