@@ -167,3 +167,41 @@ def test_an_edit_saved_during_a_sync_is_read_by_the_next_one(small_project):
     assert result.communes_read == 1
     ratings = cell_values(read_workbook(small_project.master)[M["ratings"].title])
     assert "Hoàn thành xuất sắc nhiệm vụ" in [r[5] for r in ratings]
+
+
+def test_workbooks_read_with_calamine_give_the_values_openpyxl_gives(tmp_path):
+    import io
+    from datetime import date, datetime
+
+    path = tmp_path / "x.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sinh hoạt chi bộ"
+    ws.append(["Ấp An Thạnh", 20, 20.5, date(2018, 3, 5), datetime(2018, 3, 5, 10, 30), True])
+    ws.append([None, "x", "=1+1", -3, 0, "Ghi chó"])
+    ws.append([])
+    ws.append(["Tổng cộng", 1e20, None, None, None, False])
+    wb.create_sheet("Khác").append(["a", 1])
+    wb.save(path)
+    expected = {}
+    reference = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    for sheet in reference:
+        expected[sheet.title] = [list(r) for r in sheet.iter_rows(values_only=True)]
+    reference.close()
+
+    from sync.backends.local import _read_with_calamine
+
+    assert _read_with_calamine(path) == expected  # not openpyxl's fallback
+    assert read_workbook(path) == expected
+    assert read_workbook(io.BytesIO(path.read_bytes())) == expected
+    assert read_workbook(path, {"Khác"}) == {"Khác": expected["Khác"]}
+    assert type(read_workbook(path)["Sinh hoạt chi bộ"][0][1]) is int
+
+
+def test_a_file_that_is_not_a_workbook_fails_like_before(tmp_path):
+    from sync.backends.local import READ_ERRORS
+
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(READ_ERRORS):
+        read_workbook(path)
