@@ -440,7 +440,7 @@ def meaning(r: dict) -> list[str]:
             f"National pipeline in one process: {n['rows']:,} rows "
             f"({n['meeting_rows']:,} meetings) in {n['seconds']} s = {n['rows_per_s']:,} rows/s, "
             f"peak {n['peak_mb']} MB. Per commune, normalize + validate take "
-            f"{n['per_commune_s'] / n['communes'] * 1000:.0f} ms; merge + summarize "
+            f"{n['per_commune_s'] / n['communes'] * 1000:.2f} ms; merge + summarize "
             f"{n['merge_summarize_s']} s in all.",
         ]
     return lines
