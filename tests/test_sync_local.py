@@ -198,6 +198,22 @@ def test_workbooks_read_with_calamine_give_the_values_openpyxl_gives(tmp_path):
     assert type(read_workbook(path)["Sinh hoạt chi bộ"][0][1]) is int
 
 
+def test_an_error_cell_keeps_its_text_for_the_finding(tmp_path):
+    # calamine reads #VALUE! as an empty cell; the commune must be told what the cell shows.
+    path = tmp_path / "e.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Ấp An Thạnh", "03/2018", None, 20, "#VALUE!"])
+    wb.active["E1"].data_type = "e"
+    wb.save(path)
+    assert read_workbook(path)[wb.active.title][0] == [
+        "Ấp An Thạnh",
+        "03/2018",
+        None,
+        20,
+        "#VALUE!",
+    ]
+
+
 def test_a_file_that_is_not_a_workbook_fails_like_before(tmp_path):
     from sync.backends.local import READ_ERRORS
 

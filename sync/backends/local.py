@@ -55,14 +55,17 @@ def read_workbook(path: Path | io.BytesIO, wanted: set[str] | None = None) -> di
 
     Read with python-calamine (about 12× faster than openpyxl here, see
     docs/benchmarks.md), its values made the same as openpyxl's: an empty cell is None,
-    a whole number an int, a date a datetime. A file calamine cannot read is tried again
-    with openpyxl, whose errors are the ones reported.
+    a whole number an int, a date a datetime. calamine reads an error cell (``#VALUE!``)
+    as empty, so a workbook holding one is read with openpyxl, which keeps the error text
+    for the finding; so is a file calamine cannot read, and openpyxl's errors are reported.
     """
     try:
-        return _read_with_calamine(path, wanted)
+        if not _has_error_cells(path):
+            return _read_with_calamine(path, wanted)
     except Exception:  # whatever calamine trips on, openpyxl reads or reports
-        if isinstance(path, io.BytesIO):
-            path.seek(0)
+        pass
+    if isinstance(path, io.BytesIO):
+        path.seek(0)
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         return {
@@ -72,6 +75,15 @@ def read_workbook(path: Path | io.BytesIO, wanted: set[str] | None = None) -> di
         }
     finally:
         wb.close()
+
+
+def _has_error_cells(path: Path | io.BytesIO) -> bool:
+    """Whether some worksheet of an .xlsx holds an error value (``t="e"``)."""
+    if isinstance(path, io.BytesIO):
+        path.seek(0)
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        return any(b't="e"' in z.read(name) for name in sheets)
 
 
 def _read_with_calamine(path: Path | io.BytesIO, wanted: set[str] | None = None) -> dict[str, Grid]:
