@@ -113,7 +113,3 @@ class Report:
 
     def codes(self) -> Counter:
         return Counter(f.code for f in self.findings)
-
-    def flatten(self) -> list[tuple[str, str, str, str]]:
-        """(code, tab, cell, severity) for each finding: handy in tests."""
-        return [(f.code, f.tab, f.cell, f.severity) for f in self.findings]

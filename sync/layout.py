@@ -117,9 +117,6 @@ class Vocab:
     total_exact: frozenset[str]
     total_starts: tuple[str, ...]
 
-    def rating_label(self, code: str) -> str:
-        return next(r.label for r in self.ratings if r.code == code)
-
 
 @cache
 def vocab() -> Vocab:

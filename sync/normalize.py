@@ -228,17 +228,12 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
     return out, findings
 
 
-def _is_totals_row(row: list[Any]) -> bool:
-    """A totals or sub-totals row: its first text says so ("Tổng cộng", "Cộng", "Toàn xã").
+@lru_cache(maxsize=100_000)
+def _is_totals_text(first: str) -> bool:
+    """A row's first text marks a totals or sub-totals row ("Tổng cộng", "Cộng", "Toàn xã").
 
     Compared with diacritics: "Cống Bần" and "Cộng Hòa" are hamlets, not totals.
     """
-    first = next((v for v in row if isinstance(v, str) and v.strip()), None)
-    return first is not None and _is_totals_text(first)
-
-
-@lru_cache(maxsize=100_000)
-def _is_totals_text(first: str) -> bool:
     text = " ".join(nfc(first).lower().replace(":", " ").split())
     return text in vocab().total_exact or _totals_start().match(text) is not None
 

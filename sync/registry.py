@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -74,11 +73,7 @@ class Registry:
         return self.communes.set_index("code")["name"]
 
     def commune_name(self, code: str) -> str:
-        return str(self._commune_name_of.get(code, code))
-
-    @cached_property
-    def _commune_name_of(self) -> dict[str, Any]:
-        return dict(zip(self.communes["code"], self.communes["name"], strict=True))
+        return str(self.commune_names.get(code, code))
 
     @cached_property
     def _hamlets_by_commune(self) -> dict[str, list[tuple[str, str]]]:
@@ -123,16 +118,6 @@ class Registry:
     def hamlet_names(self, commune: str) -> dict[str, str]:
         """Folded key → display name, for suggestions."""
         return {name_key(n): n for _, n in self.hamlets_of(commune)}
-
-    def current_assignments(self, today: date | None = None) -> pd.DataFrame:
-        """Assignments in force ``today`` (no end date, or ending on/after today)."""
-        a = self.assignments
-        if today is None or a.empty:
-            return a
-        ends = a["end"]
-        starts = a["start"]
-        keep = (ends.isna() | (ends >= today)) & (starts.isna() | (starts <= today))
-        return a[keep.astype(bool)]
 
 
 def _table(grids: dict[str, Grid], key: str, findings: list[Finding]) -> pd.DataFrame:
