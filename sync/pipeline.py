@@ -42,13 +42,11 @@ from .summarize import (
     rating_stats,
     support_stats,
 )
-from .validate import CommuneResult, Tables, row_count, validate_communes
+from .validate import PERIOD_KEYS, CommuneResult, Tables, row_count, validate_communes
 from .views import chart_tab
 
 log = logging.getLogger("namcoso")
 VIETNAM = timezone(timedelta(hours=7))
-#: Which keys of an accepted tab are a report's period, for first-seen times.
-PERIODS = {"meetings": "month", "ratings": "year"}
 
 
 @dataclass
@@ -240,7 +238,7 @@ def _accept_one(
 def note_first_seen(change: StateChange, code: str, tables: Tables, now: datetime) -> None:
     """Remember when each (hamlet, period) of a commune's accepted tables was seen."""
     iso = now.isoformat()
-    for tab_key, period in PERIODS.items():
+    for tab_key, period in PERIOD_KEYS.items():
         if tab_key in tables and tables.rows(tab_key):
             hamlets = tables.column(tab_key, "hamlet_code")
             periods = list(map(str, tables.column(tab_key, period)))

@@ -15,6 +15,7 @@ import pandas as pd
 from .config import Rules
 from .layout import master_layout, vocab
 from .registry import Registry
+from .values import map_distinct
 
 DISTRICT = "Toàn huyện"
 RATING_CODES = [r.code for r in vocab().ratings]
@@ -84,13 +85,6 @@ def due_date(month: str, rules: Rules) -> date:
     return date(year, mon, rules.report_deadline_day)
 
 
-def _year_of_month(months: pd.Series) -> np.ndarray:
-    """``YYYY`` of each ``YYYY-MM`` (None where there is no month), once per month."""
-    codes, uniques = pd.factorize(months)
-    years = np.array([m[:4] for m in uniques] + [None], dtype=object)
-    return years[codes]
-
-
 def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, months: list[str]):
     """Hamlet × year: months reported, meetings held, attendance, flags.
 
@@ -105,7 +99,7 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
         return _columns("meeting_stats", pd.DataFrame())
     expected_by_year = pd.Series([m[:4] for m in months]).value_counts()
     m = meetings.assign(
-        year=_year_of_month(meetings["month"]),
+        year=map_distinct(meetings["month"], lambda m: m[:4]),
         held=meetings["meeting_date"].notna(),
         below=(meetings["attendance"] < rules.attendance_threshold),
         committee=meetings["committee_met"].astype(bool) & meetings["meeting_date"].notna(),

@@ -21,12 +21,12 @@ from .layout import Tab, commune_layout
 from .normalize import RawTable, object_frame
 from .registry import Registry, name_key
 from .text import closest
-from .values import PARSERS, BadValue, parse_column, parse_text
+from .values import PARSERS, BadValue, map_distinct, parse_column, parse_text
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 #: Columns where a blank cell is allowed although the column is required in the template.
 BLANK_ALLOWED = {("meetings", "meeting_date"), ("meetings", "present")}
-#: What identifies a row, per tab with a period (for duplicate checks).
+#: Which column is a report's period, per tab that has one (duplicate checks, first-seen times).
 PERIOD_KEYS = {"meetings": "month", "ratings": "year"}
 
 
@@ -227,7 +227,7 @@ def _parse_columns(check: _TabCheck) -> dict[str, pd.Series]:
         elif column.type == "yesno":
             parsed[column.key] = values.where(~blank, False)
         if column.type == "text":
-            starts = _per_distinct(check.frame[column.key], _looks_like_formula, False)
+            starts = map_distinct(check.frame[column.key], _looks_like_formula, False, bool)
             for pos in np.flatnonzero(starts):
                 first = str(check.frame[column.key].iloc[pos]).lstrip()[0]
                 check.add("formula_text", column.key, [pos], reject=False, first=first)
@@ -247,22 +247,14 @@ def _counts(check: _TabCheck, parsed: dict[str, pd.Series], key: str, minimum: i
 
 
 def _month_of(dates: pd.Series) -> pd.Series:
-    """``YYYY-MM`` of each date (None where there is none), computed once per distinct date."""
-    codes, uniques = pd.factorize(dates)
-    months = np.array([f"{d.year:04d}-{d.month:02d}" for d in uniques] + [None], dtype=object)
-    return pd.Series(months[codes], index=dates.index, dtype=object)
-
-
-def _per_distinct(raw: pd.Series, test, blank: bool) -> np.ndarray:
-    """``test`` of each cell, computed once per distinct value (``blank`` for empty cells)."""
-    codes, uniques = pd.factorize(raw)
-    results = np.array([bool(test(v)) for v in uniques] + [blank], dtype=bool)
-    return results[codes]
+    """``YYYY-MM`` of each date (None where there is none)."""
+    months = map_distinct(dates, lambda d: f"{d.year:04d}-{d.month:02d}")
+    return pd.Series(months, index=dates.index, dtype=object)
 
 
 def _blank_cells(raw: pd.Series) -> np.ndarray:
     """Whether each raw cell is empty (None, NaN or only spaces)."""
-    return _per_distinct(raw, lambda v: _shown(v) == "", True)
+    return map_distinct(raw, lambda v: _shown(v) == "", True, bool)
 
 
 def _looks_like_formula(value: Any) -> bool:

@@ -46,6 +46,7 @@ from .summarize import (
     STATUS_STALE,
     STATUS_UNREADABLE,
 )
+from .values import map_distinct
 
 #: Bump when :func:`google_format_requests` changes what it sends, so the Google backend
 #: knows to clear a tab's old rules and charts and send the new ones.
@@ -231,10 +232,9 @@ def _attendance_rows(grid: Grid | None, threshold: float) -> list[list[Any]]:
     if columns is None:
         return []
     months = pd.Series(columns["month"], dtype=object)
-    codes, uniques = pd.factorize(months)
-    named = np.array([isinstance(m, str) and m != "" for m in uniques] + [False], dtype=bool)
+    named = map_distinct(months, lambda m: isinstance(m, str) and m != "", False, bool)
     shares = _numbers(columns["attendance"])
-    keep = named[codes] & ~np.isnan(shares)
+    keep = named & ~np.isnan(shares)
     by_month = (
         pd.DataFrame({"month": months[keep], "share": shares[keep]})
         .groupby("month", sort=True)["share"]
