@@ -147,20 +147,6 @@ def _add_flags(ws: Worksheet, tab: Tab, rules: Rules) -> None:
 # -- the chart tab ----------------------------------------------------------------------
 
 
-def _records(grid: Grid | None, tab: Tab) -> list[dict[str, Any]]:
-    """The rows of a written summary tab (header on row 1) as dicts by column key."""
-    if not grid:
-        return []
-    by_header = {c.header: c.key for c in tab.columns}
-    keys = [by_header.get(str(h)) if h is not None else None for h in grid[0]]
-    out = []
-    for row in grid[1:]:
-        record = {k: v for k, v in zip(keys, row, strict=False) if k}
-        if any(v not in (None, "") for v in record.values()):
-            out.append(record)
-    return out
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value in (None, ""):
         return None
@@ -182,16 +168,21 @@ def _shown_month(month: str) -> str:
 
 def _rating_rows(grid: Grid | None) -> list[list[Any]]:
     """The latest year's commune rows of ``Thống kê xếp loại`` (not ``Toàn huyện``)."""
+    codes = [r.code for r in vocab().ratings]
+    keys = ["commune_code", "commune_name", "year", *codes]
+    columns = _column_values(grid, master_layout()["rating_stats"], keys)
+    if columns is None:
+        return []
+    rows = zip(*columns.values(), strict=True)
     records = [
         r
-        for r in _records(grid, master_layout()["rating_stats"])
-        if r.get("commune_code") not in (None, "") and r.get("commune_name") != DISTRICT
+        for r in (dict(zip(keys, values, strict=True)) for values in rows)
+        if r["commune_code"] not in (None, "") and r["commune_name"] != DISTRICT
     ]
     years = [y for y in (_year(r.get("year")) for r in records) if y is not None]
     if not years:
         return []
     latest = max(years)
-    codes = [r.code for r in vocab().ratings]
     return [
         [r.get("commune_name"), latest, *(int(_number(r.get(c)) or 0) for c in codes)]
         for r in records
@@ -201,16 +192,18 @@ def _rating_rows(grid: Grid | None) -> list[list[Any]]:
 
 def _column_values(grid: Grid | None, tab: Tab, keys: list[str]) -> dict[str, list[Any]] | None:
     """Whole columns of a written tab (header on row 1), by key; None when the grid is
-    empty or lacks one of them. Short rows read as empty cells."""
+    empty. A missing column, and the end of a short row, read as empty cells."""
     if not grid:
         return None
-    try:
-        at = {k: list(grid[0]).index(tab.column(k).header) for k in keys}
-    except ValueError:
-        return None
+    header = [str(h) if h is not None else None for h in grid[0]]
     rows = grid[1:]
     out = {}
-    for key, i in at.items():
+    for key in keys:
+        title = tab.column(key).header
+        if title not in header:
+            out[key] = [None] * len(rows)
+            continue
+        i = header.index(title)
         try:
             out[key] = [row[i] for row in rows]
         except IndexError:
@@ -319,10 +312,19 @@ def _block_height(ws: Worksheet, column: int) -> int:
     return rows
 
 
-def _text_categories(chart: BarChart | LineChart, ref: Reference) -> None:
-    """Category labels read as text (``set_categories`` would declare them numbers)."""
+def _plot(
+    chart: BarChart | LineChart, ws: Worksheet, first: int, last: int, labels: int, rows: int
+) -> None:
+    """Series from columns ``first``..``last`` (titles on row 1, ``rows`` data rows), with
+    the categories of column ``labels`` read as text (``set_categories`` would declare
+    them numbers)."""
+    end = max(rows, 1) + 1
+    chart.add_data(
+        Reference(ws, min_col=first, max_col=last, min_row=1, max_row=end), titles_from_data=True
+    )
+    categories = Reference(ws, min_col=labels, min_row=2, max_row=end)
     for series in chart.series:
-        series.cat = AxDataSource(strRef=StrRef(f=str(ref)))
+        series.cat = AxDataSource(strRef=StrRef(f=str(categories)))
 
 
 def _show_axes(chart: BarChart | LineChart) -> None:
@@ -342,14 +344,7 @@ def _add_charts(ws: Worksheet, rules: Rules) -> None:
     ratings = BarChart()
     ratings.type, ratings.grouping, ratings.overlap = "bar", "stacked", 100
     ratings.title = f"Xếp loại chi bộ năm {year} theo xã" if year else "Xếp loại chi bộ theo xã"
-    first, last = col["HTXSNV"], col["KHTNV"]
-    ratings.add_data(
-        Reference(ws, min_col=first, max_col=last, min_row=1, max_row=max(n, 1) + 1),
-        titles_from_data=True,
-    )
-    _text_categories(
-        ratings, Reference(ws, min_col=col["rating_commune"], min_row=2, max_row=max(n, 1) + 1)
-    )
+    _plot(ratings, ws, col["HTXSNV"], col["KHTNV"], col["rating_commune"], n)
     for series, code in zip(ratings.series, RATING_COLOURS, strict=False):
         series.graphicalProperties.solidFill = RATING_COLOURS[code]
         series.graphicalProperties.line.solidFill = RATING_COLOURS[code]
@@ -365,19 +360,7 @@ def _add_charts(ws: Worksheet, rules: Rules) -> None:
     months = _block_height(ws, col["month"])
     attendance = LineChart()
     attendance.title = "Tỷ lệ đảng viên dự sinh hoạt bình quân toàn huyện, theo tháng"
-    attendance.add_data(
-        Reference(
-            ws,
-            min_col=col["avg_attendance"],
-            max_col=col["threshold"],
-            min_row=1,
-            max_row=max(months, 1) + 1,
-        ),
-        titles_from_data=True,
-    )
-    _text_categories(
-        attendance, Reference(ws, min_col=col["month"], min_row=2, max_row=max(months, 1) + 1)
-    )
+    _plot(attendance, ws, col["avg_attendance"], col["threshold"], col["month"], months)
     values = [
         v
         for (v,) in ws.iter_rows(
@@ -411,19 +394,7 @@ def _add_charts(ws: Worksheet, rules: Rules) -> None:
     progress = BarChart()
     progress.type, progress.grouping = "col", "clustered"
     progress.title = "Tiến độ báo cáo theo xã (các tháng đã đến hạn)"
-    progress.add_data(
-        Reference(
-            ws,
-            min_col=col["completeness"],
-            max_col=col["on_time"],
-            min_row=1,
-            max_row=max(m, 1) + 1,
-        ),
-        titles_from_data=True,
-    )
-    _text_categories(
-        progress, Reference(ws, min_col=col["progress_commune"], min_row=2, max_row=max(m, 1) + 1)
-    )
+    _plot(progress, ws, col["completeness"], col["on_time"], col["progress_commune"], m)
     progress.series[0].graphicalProperties.solidFill = "2E75B6"
     progress.series[1].graphicalProperties.solidFill = "A9D18E"
     progress.y_axis.scaling.min, progress.y_axis.scaling.max = 0.0, 1.0
