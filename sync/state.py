@@ -25,6 +25,7 @@ import pandas as pd
 from .faults import crash_point
 from .findings import Finding
 from .layout import commune_layout
+from .normalize import object_frame
 from .render import cell
 
 SCHEMA = """
@@ -144,7 +145,7 @@ def tables_from_json(text: str) -> dict[str, pd.DataFrame]:
     layout = commune_layout()
     out = {}
     for key, payload in json.loads(text).items():
-        frame = pd.DataFrame(payload["rows"], columns=payload["columns"], dtype=object)
+        frame = object_frame(payload["rows"], payload["columns"])
         for column in layout[key].columns:
             if column.key not in frame:
                 continue
