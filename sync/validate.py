@@ -40,9 +40,20 @@ class Tables(Mapping[str, pd.DataFrame]):
 
     def __init__(self) -> None:
         self._parts: dict[str, tuple[pd.DataFrame, int, int]] = {}
+        self._columns: dict[str, dict[str, np.ndarray]] = {}
 
-    def add(self, key: str, frame: pd.DataFrame, start: int = 0, end: int | None = None) -> None:
+    def add(
+        self,
+        key: str,
+        frame: pd.DataFrame,
+        start: int = 0,
+        end: int | None = None,
+        columns: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Add a table: rows ``start:end`` of ``frame``. Tables sharing a frame may share
+        ``columns`` too, a cache of its columns as object arrays (see :meth:`column`)."""
         self._parts[key] = (frame, start, len(frame) if end is None else end)
+        self._columns[key] = {} if columns is None else columns
 
     def part(self, key: str) -> tuple[pd.DataFrame, int, int]:
         """(shared frame, first row, end row) of one table."""
@@ -52,10 +63,15 @@ class Tables(Mapping[str, pd.DataFrame]):
         _, start, end = self._parts[key]
         return end - start
 
-    def column(self, key: str, column: str) -> list[Any]:
-        """One column of one table, without building the table."""
+    def column(self, key: str, column: str) -> np.ndarray:
+        """One column of one table as an object array, without building the table. The
+        shared frame's column is converted once for all the tables that share it."""
         frame, start, end = self._parts[key]
-        return np.asarray(frame[column].array[start:end], dtype=object).tolist()
+        cache = self._columns[key]
+        values = cache.get(column)
+        if values is None:
+            values = cache[column] = frame[column].to_numpy(dtype=object)
+        return values[start:end]
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         frame, start, end = self._parts[key]
@@ -444,13 +460,14 @@ def validate_communes(
         # rows are one contiguous run of the shared frame.
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         ends = np.r_[starts[1:], len(codes)]
+        columns: dict[str, np.ndarray] = {}
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             tables = results[codes[start]].tables
             if tab.key in tables:  # not expected: a commune's rows split in two runs
                 both = pd.concat([tables[tab.key], accepted.iloc[start:end]], ignore_index=True)
                 tables.add(tab.key, both)
             else:
-                tables.add(tab.key, accepted, start, end)
+                tables.add(tab.key, accepted, start, end, columns)
     return results
 
 

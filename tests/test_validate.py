@@ -189,7 +189,8 @@ def test_communes_validated_together_share_frames_and_merge_whole_or_in_part(reg
     assert (a.rows("meetings"), b.rows("meetings"), row_count(a)) == (2, 1, 2)
     assert a.part("meetings")[0] is b.part("meetings")[0]  # one frame for both communes
     assert list(a["meetings"]["month"]) == ["2018-03", "2018-02"]
-    assert a.column("meetings", "hamlet_code") == ["29110-02", "29110-02"]
+    assert a.column("meetings", "hamlet_code").tolist() == ["29110-02", "29110-02"]
+    assert b.column("meetings", "month").tolist() == ["2018-03"]  # its own rows of the cache
 
     whole = combine({"29110": a, "29113": b})["meetings"]
     assert sorted(zip(whole["commune_code"], whole["month"], strict=True)) == [
