@@ -11,7 +11,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from .layout import MAPPINGS_DIR
 
@@ -80,6 +80,7 @@ def finding(
     )
 
 
+@lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
     """0-based column index → spreadsheet letters (0 → A, 26 → AA)."""
     letters = ""

@@ -14,6 +14,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -57,11 +58,14 @@ class RawTable:
 
 
 def object_frame(rows: list[list[Any]], keys: list[str]) -> pd.DataFrame:
-    """Rows of equal length → a frame of object columns over one 2-D array (no copy)."""
-    grid = np.array(rows, dtype=object) if rows else np.empty((0, len(keys)), dtype=object)
-    if grid.shape != (len(rows), len(keys)):  # a cell holding a sequence: build it plainly
+    """Rows of ``len(keys)`` cells → a frame of object columns over one 2-D array (no
+    copy). The cells are laid out one after another, never inspected: a cell holding a
+    list stays one cell."""
+    size = len(rows) * len(keys)
+    if sum(map(len, rows)) != size:  # rows of other lengths: build it plainly
         return pd.DataFrame(rows, columns=keys, dtype=object)
-    return pd.DataFrame(grid, columns=keys, dtype=object, copy=False)
+    cells = np.fromiter(chain.from_iterable(rows), dtype=object, count=size)
+    return pd.DataFrame(cells.reshape(len(rows), len(keys)), columns=keys, dtype=object, copy=False)
 
 
 @lru_cache(maxsize=20_000)
@@ -118,10 +122,9 @@ def find_header(grid: Grid, tab: Tab) -> tuple[int, int, dict[int, str]]:
     perfect = (len(required), len(tab.keys))
     best: tuple[tuple[int, int], int, int, dict[int, str]] = ((0, 0), 0, 1, {})
     for r in range(min(HEADER_SEARCH_ROWS, len(grid))):
-        candidates = [(1, grid[r])]
-        if r + 1 < len(grid):
-            candidates.append((2, _joined(grid[r], grid[r + 1])))
-        for height, cells in candidates:
+        for height in (1, 2) if r + 1 < len(grid) else (1,):
+            # The two-row candidate is only built when the one-row one was not perfect.
+            cells = grid[r] if height == 1 else _joined(grid[r], grid[r + 1])
             mapped = _mapped_row(tuple(cells), tab.key)
             score = (len(required & set(mapped.values())), len(mapped))
             if score > best[0]:
@@ -152,19 +155,33 @@ def _repaired(value: str) -> tuple[str, str | None]:
     return nfc(fixed), encoding
 
 
+#: Cell values already known to need no repair (ASCII text, numbers, dates, NFC Unicode
+#: text): a run sees the same hamlet names, months and marks in every commune's sheet.
+_CLEAN: set[Any] = set()
+_CLEAN_LIMIT = 200_000
+
+
 def _any_to_repair(grid: Grid) -> bool:
     """Whether some text cell is not NFC or is legacy-encoded, looking at each distinct
     value once (a tab repeats its hamlet names, months and marks on every row)."""
     try:
-        distinct = set().union(*grid)
+        distinct = set().union(*grid) - _CLEAN
     except TypeError:  # an unhashable cell: look at every one
-        distinct = [v for row in grid for v in row]
+        return any(_needs_repair(v) for row in grid for v in row)
+    if len(_CLEAN) > _CLEAN_LIMIT:
+        _CLEAN.clear()
     for value in distinct:
-        if isinstance(value, str) and not value.isascii():
-            fixed, encoding = _repaired(value)
-            if encoding or fixed != value:
-                return True
+        if _needs_repair(value):
+            return True
+        _CLEAN.add(value)
     return False
+
+
+def _needs_repair(value: Any) -> bool:
+    if not isinstance(value, str) or value.isascii():
+        return False
+    fixed, encoding = _repaired(value)
+    return bool(encoding) or fixed != value
 
 
 def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Finding]]:
@@ -245,16 +262,36 @@ def _totals_start() -> re.Pattern[str]:
     return re.compile(f"(?:{starts})(?: |$)")
 
 
+def _plain_first(first: Any, header_keys: set[str]) -> bool:
+    """Whether a row's first cell is a text that keeps the row without looking further:
+    not blank, not a totals label, not a header name."""
+    if first.__class__ is not str or not first or first.isspace():
+        return False
+    return not _is_totals_text(first) and fold(first) not in header_keys
+
+
 def _data_rows(
     grid: Grid, first_data: int, indices: list[int], header_keys: set[str]
 ) -> tuple[list[list[Any]], list[int]]:
     """The rows under the header, in key order: blank, totals and repeated-header rows
     dropped. A row is judged by its first text; what a text says is worked out once."""
-    rows: list[list[Any]] = []
-    numbers: list[int] = []
     n = len(indices)
     in_order = n > 0 and indices == list(range(n))
-    plain: dict[str, bool] = {}  # first text → neither a totals label nor a header name
+    body = grid[first_data:]
+    plain: dict[Any, bool] = {}  # first text → neither a totals label nor a header name
+    if in_order:
+        # Most tabs are plain: every row starts with a text that is neither a totals
+        # label nor a header name. Judge each distinct first text once and take them all.
+        try:
+            firsts = {row[0] for row in body if row}
+        except TypeError:  # an unhashable cell
+            firsts = None
+        if firsts is not None:
+            plain = {f: _plain_first(f, header_keys) for f in firsts}
+            if all(len(row) >= n and plain[row[0]] for row in body):
+                return [row[:n] for row in body], list(range(first_data + 1, len(grid) + 1))
+    rows: list[list[Any]] = []
+    numbers: list[int] = []
     for r in range(first_data, len(grid)):
         row = grid[r]
         if in_order and len(row) >= n:
@@ -279,7 +316,7 @@ def _data_rows(
         if first is not False:
             ok = plain.get(first)
             if ok is None:
-                ok = plain[first] = not _is_totals_text(first) and fold(first) not in header_keys
+                ok = plain[first] = _plain_first(first, header_keys)
             if not ok:
                 if _is_totals_text(first):
                     continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import pandas as pd
@@ -29,8 +29,12 @@ def commune_code(value: Any) -> str:
     return text.zfill(5) if text.isdigit() else text
 
 
+@lru_cache(maxsize=200_000)
 def name_key(name: str) -> str:
-    """How hamlet names are matched: folded, without "Ấp"/"Khu phố"/"KP"… prefixes."""
+    """How hamlet names are matched: folded, without "Ấp"/"Khu phố"/"KP"… prefixes.
+
+    Remembered: the same names ("Thôn 1", "Ấp 2") recur across communes, and every input
+    tab names the commune's hamlets again."""
     spaced = _LETTER_DIGIT.sub(r"\1 \2", fold(name))
     return strip_prefixes(spaced, vocab().hamlet_prefixes)
 

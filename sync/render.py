@@ -40,6 +40,11 @@ def cell(value: Any) -> Any:
 _PLAIN = frozenset({str, int, bool, date, datetime, type(None)})
 
 
+def _all_text(values: np.ndarray) -> bool:
+    """Whether every value is text (checked in C, a much quicker test than by type)."""
+    return pd.api.types.infer_dtype(values, skipna=False) == "string"
+
+
 def _column_cells(series: pd.Series) -> np.ndarray:
     """One column as plain Python cell values (an object array), converted a column at a
     time: only a column holding other kinds of values is converted cell by cell."""
@@ -51,9 +56,16 @@ def _column_cells(series: pd.Series) -> np.ndarray:
         values = numbers.astype(object)
         values[~np.isfinite(numbers)] = None
         return values
+    elif (
+        isinstance(dtype, pd.StringDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or (pd.api.types.is_integer_dtype(dtype) and pd.api.types.is_extension_array_dtype(dtype))
+    ):
+        # Text, or nullable integers and booleans: Python str, int or bool, and None.
+        return series.to_numpy(dtype=object, na_value=None)
     else:
         values = series.to_numpy(dtype=object, copy=True)
-        if set(map(type, values)) <= _PLAIN:
+        if _all_text(values) or set(map(type, values)) <= _PLAIN:
             return values  # no NaN, NA or NaT among them: nothing to convert
         missing = pd.isna(values)
         if missing.any():

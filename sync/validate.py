@@ -282,7 +282,7 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
     this_month = f"{today.year:04d}-{today.month:02d}"
     if tab.key == "meetings":
         months = parsed["month"]
-        future = np.array([isinstance(m, str) and m > this_month for m in months.tolist()])
+        future = map_distinct(months, lambda m: isinstance(m, str) and m > this_month, False, bool)
         header = tab.column("month").header
         check.add(
             "future_period",

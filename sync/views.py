@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -205,7 +206,7 @@ def _column_values(grid: Grid | None, tab: Tab, keys: list[str]) -> dict[str, li
             continue
         i = header.index(title)
         try:
-            out[key] = [row[i] for row in rows]
+            out[key] = list(map(itemgetter(i), rows))
         except IndexError:
             out[key] = [row[i] if len(row) > i else None for row in rows]
     return out
