@@ -29,36 +29,39 @@ def combine(tables_by_commune: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict
 
     Tables validated together (:class:`~sync.validate.Tables`) share one frame: its rows
     are taken in one go, whole when every commune in it is kept. Row order is left to
-    :func:`master_tables`, which sorts.
+    :func:`master_tables`, which sorts. ``commune_code`` is categorical, its categories
+    the communes in code order: it is built from their positions, never hashed per row.
     """
     combined: dict[str, pd.DataFrame] = {}
+    communes = sorted(tables_by_commune)
     for tab_key in INPUT_TABS:
-        shared: dict[int, tuple[pd.DataFrame, list[tuple[int, int, str]]]] = {}
+        shared: dict[int, tuple[pd.DataFrame, list[tuple[int, int, int]]]] = {}
         parts, codes = [], []
-        for commune, tables in sorted(tables_by_commune.items()):
+        for position, commune in enumerate(communes):
+            tables = tables_by_commune[commune]
             if tab_key not in tables:
                 continue
             if isinstance(tables, Tables):
                 frame, start, end = tables.part(tab_key)
                 if end > start:
-                    shared.setdefault(id(frame), (frame, []))[1].append((start, end, commune))
+                    shared.setdefault(id(frame), (frame, []))[1].append((start, end, position))
                 continue
             frame = tables[tab_key]
             if len(frame):
                 parts.append(frame)
-                codes.append(np.repeat(np.array([commune], dtype=object), len(frame)))
+                codes.append(np.full(len(frame), position))
         for frame, runs in shared.values():
             runs.sort()
             lengths = [end - start for start, end, _ in runs]
             if sum(lengths) != len(frame):
                 frame = frame.take(np.concatenate([np.arange(s, e) for s, e, _ in runs]))
             parts.append(frame)
-            codes.append(np.repeat(np.array([c for _, _, c in runs], dtype=object), lengths))
+            codes.append(np.repeat([p for _, _, p in runs], lengths))
         if not parts:
             combined[tab_key] = _empty(tab_key)
             continue
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].copy()
-        frame["commune_code"] = np.concatenate(codes)
+        frame["commune_code"] = pd.Categorical.from_codes(np.concatenate(codes), communes)
         combined[tab_key] = frame.reset_index(drop=True)
     return combined
 
@@ -99,8 +102,12 @@ def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> np.nd
     """``table[value]`` where ``table[key]`` equals each of ``keys`` (first match), NaN
     where none does."""
     first = table.drop_duplicates(key)
-    at = pd.Index(first[key]).get_indexer(keys)
+    index = pd.Index(first[key])
     values = np.append(first[value].to_numpy(dtype=object), np.nan)
+    if isinstance(keys.dtype, pd.CategoricalDtype):  # look up each category once
+        at = np.append(index.get_indexer(keys.cat.categories), -1)[keys.cat.codes.to_numpy()]
+    else:
+        at = index.get_indexer(keys)
     return values[at]
 
 
@@ -108,7 +115,13 @@ def master_tables(
     tables_by_commune: Mapping[str, Mapping[str, pd.DataFrame]], registry: Registry
 ) -> dict[str, pd.DataFrame]:
     """The combined, named input tables; meetings also get attendance and their cadre."""
-    combined = {k: with_names(v, registry) for k, v in combine(tables_by_commune).items()}
+    combined = combine(tables_by_commune)
+    meetings = combined["meetings"]
+    # The keys every summary groups, joins and sorts a million meetings by are categorical
+    # (commune_code already is), so each is hashed once here rather than once per use.
+    for column in ("hamlet_code", "month"):
+        meetings[column] = pd.Categorical(meetings[column])
+    combined = {k: with_names(v, registry) for k, v in combined.items()}
     meetings = combined["meetings"]
     members = pd.to_numeric(meetings["members"], errors="coerce")
     present = pd.to_numeric(meetings["present"], errors="coerce")

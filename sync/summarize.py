@@ -299,11 +299,15 @@ def progress(
         return _columns("progress", pd.DataFrame())
     expected = registry.hamlets.groupby("commune_code").size()
     reported = meetings.groupby(["commune_code", "month"])["hamlet_code"].nunique()
+    keys = ["commune_code", "hamlet_code", "month"]
+    present = meetings[keys].drop_duplicates()
     seen = first_seen.rename(columns={"period": "month"})
-    seen = seen.merge(
-        meetings[["commune_code", "hamlet_code", "month"]].drop_duplicates(),
-        on=["commune_code", "hamlet_code", "month"],
-    )
+    for key in keys:  # joined on the meetings' categories: a value outside them matches none
+        dtype = present[key].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = dtype.categories.get_indexer(seen[key])
+            seen[key] = pd.Categorical.from_codes(codes, dtype=dtype)
+    seen = seen.merge(present, on=keys)
     last_seen = seen.groupby(["commune_code", "month"])["seen"].max()
     grid = communes.merge(pd.DataFrame({"month": months}), how="cross")
     index = pd.MultiIndex.from_frame(grid[["commune_code", "month"]])

@@ -150,7 +150,8 @@ def test_support_stats_sum_per_field_with_district_total(registry):
     assert (district["count"], district["total"]) == (3, 3_500_000)
 
 
-def test_progress_statuses(registry):
+@pytest.mark.parametrize("merged", [False, True], ids=["plain", "merged"])
+def test_progress_statuses(registry, merged):
     rows = [
         ("29110-01", "2018-01", date(2018, 1, 5), 20, 18, True, True),
         ("29110-02", "2018-01", date(2018, 1, 6), 20, 18, True, True),
@@ -158,7 +159,11 @@ def test_progress_statuses(registry):
         ("29110-02", "2018-02", date(2018, 2, 5), 20, 18, True, True),
         ("29110-01", "2018-03", date(2018, 3, 5), 20, 18, True, True),
     ]
-    m = meetings(rows).assign(commune_code="29110")
+    if merged:  # as a run gives it: keys categorical
+        m = master_tables({"29110": {"meetings": meetings(rows)}}, registry)["meetings"]
+        assert isinstance(m["hamlet_code"].dtype, pd.CategoricalDtype)
+    else:
+        m = meetings(rows).assign(commune_code="29110")
     seen = pd.DataFrame(
         [
             ("29110", "29110-01", "2018-01", "2018-02-03"),
@@ -166,6 +171,9 @@ def test_progress_statuses(registry):
             ("29110", "29110-01", "2018-02", "2018-03-04"),
             ("29110", "29110-02", "2018-02", "2018-03-09"),
             ("29110", "29110-01", "2018-03", "2018-04-01"),
+            # Seen once, but no longer among the meetings: they change nothing.
+            ("29110", "29110-02", "2018-04", "2018-04-02"),
+            ("29113", "29113-01", "2018-01", "2018-02-01"),
         ],
         columns=["commune_code", "hamlet_code", "period", "seen"],
     )
