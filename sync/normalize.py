@@ -262,12 +262,21 @@ def _totals_start() -> re.Pattern[str]:
     return re.compile(f"(?:{starts})(?: |$)")
 
 
-def _plain_first(first: Any, header_keys: set[str]) -> bool:
+def _plain_first(first: Any, header_keys: set[str], digits_plain: bool) -> bool:
     """Whether a row's first cell is a text that keeps the row without looking further:
-    not blank, not a totals label, not a header name."""
+    not blank, not a totals label, not a header name. ``digits_plain``: no label or
+    header name starts with a digit (see :func:`_digit_led`)."""
     if first.__class__ is not str or not first or first.isspace():
         return False
+    if digits_plain and "0" <= first[0] <= "9":
+        return True  # a code or number ("29110-01", "1"), no need to fold it
     return not _is_totals_text(first) and fold(first) not in header_keys
+
+
+def _digit_led(header_keys: set[str]) -> bool:
+    """Whether a header name or totals label starts with a digit (none usually does)."""
+    words = chain(header_keys, vocab().total_exact, vocab().total_starts)
+    return any("0" <= w[:1] <= "9" for w in words)
 
 
 def _data_rows(
@@ -279,6 +288,7 @@ def _data_rows(
     in_order = n > 0 and indices == list(range(n))
     body = grid[first_data:]
     plain: dict[Any, bool] = {}  # first text → neither a totals label nor a header name
+    digits_plain = not _digit_led(header_keys)
     if in_order:
         # Most tabs are plain: every row starts with a text that is neither a totals
         # label nor a header name. Judge each distinct first text once and take them all.
@@ -287,7 +297,7 @@ def _data_rows(
         except TypeError:  # an unhashable cell
             firsts = None
         if firsts is not None:
-            plain = {f: _plain_first(f, header_keys) for f in firsts}
+            plain = {f: _plain_first(f, header_keys, digits_plain) for f in firsts}
             if all(len(row) >= n and plain[row[0]] for row in body):
                 return [row[:n] for row in body], list(range(first_data + 1, len(grid) + 1))
     rows: list[list[Any]] = []
@@ -316,7 +326,7 @@ def _data_rows(
         if first is not False:
             ok = plain.get(first)
             if ok is None:
-                ok = plain[first] = _plain_first(first, header_keys)
+                ok = plain[first] = _plain_first(first, header_keys, digits_plain)
             if not ok:
                 if _is_totals_text(first):
                     continue

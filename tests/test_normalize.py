@@ -125,3 +125,16 @@ def test_hamlets_named_like_totals_words_are_kept():
     grid = [TEMPLATE_HEADER, *rows, ["Cộng", None, None, 80, 72], ["Tổng cộng toàn xã", None]]
     raw = normalize_tab({MEETINGS.title: grid}, MEETINGS, "29110")
     assert raw.frame["hamlet"].tolist() == ["Cống Bần", "Cộng Hòa", "Công Lý", "Tổng Châu"]
+
+
+def test_rows_led_by_codes_are_kept_and_a_numbered_header_repeated_is_not():
+    from sync.normalize import _data_rows
+
+    grid = [["1 Ấp", "Tên"], ["29110-01", 5], ["1", None], ["1 Ấp", "Tên"], ["2", 7]]
+    # Codes and numbers are taken without folding them, unless a header name starts with
+    # a digit: then the repeated header row is still recognized and dropped.
+    rows, numbers = _data_rows(grid, 1, [0, 1], {"1 ap", "ten"})
+    assert numbers == [2, 3, 5]
+    assert rows[0] == ["29110-01", 5]
+    _, numbers = _data_rows(grid, 1, [0, 1], {"ma", "ten"})
+    assert numbers == [2, 3, 4, 5]
