@@ -275,8 +275,12 @@ def _plain_first(first: Any, header_keys: set[str], digits_plain: bool) -> bool:
 
 def _digit_led(header_keys: set[str]) -> bool:
     """Whether a header name or totals label starts with a digit (none usually does)."""
-    words = chain(header_keys, vocab().total_exact, vocab().total_starts)
-    return any("0" <= w[:1] <= "9" for w in words)
+    return _digit_led_label() or any("0" <= w[:1] <= "9" for w in header_keys)
+
+
+@lru_cache(maxsize=1)
+def _digit_led_label() -> bool:
+    return any("0" <= w[:1] <= "9" for w in chain(vocab().total_exact, vocab().total_starts))
 
 
 def _data_rows(

@@ -299,15 +299,8 @@ def progress(
         return _columns("progress", pd.DataFrame())
     expected = registry.hamlets.groupby("commune_code").size()
     reported = meetings.groupby(["commune_code", "month"])["hamlet_code"].nunique()
-    keys = ["commune_code", "hamlet_code", "month"]
-    present = meetings[keys].drop_duplicates()
     seen = first_seen.rename(columns={"period": "month"})
-    for key in keys:  # joined on the meetings' categories: a value outside them matches none
-        dtype = present[key].dtype
-        if isinstance(dtype, pd.CategoricalDtype):
-            codes = dtype.categories.get_indexer(seen[key])
-            seen[key] = pd.Categorical.from_codes(codes, dtype=dtype)
-    seen = seen.merge(present, on=keys)
+    seen = seen[_among(seen, meetings, ["commune_code", "hamlet_code", "month"])]
     last_seen = seen.groupby(["commune_code", "month"])["seen"].max()
     grid = communes.merge(pd.DataFrame({"month": months}), how="cross")
     index = pd.MultiIndex.from_frame(grid[["commune_code", "month"]])
@@ -339,6 +332,31 @@ def progress(
         {c: _when(states.get(c, blank).last_read) for c in codes}
     )
     return _columns("progress", grid)
+
+
+def _among(rows: pd.DataFrame, reference: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Whether each row's ``keys`` occur together in some row of ``reference``.
+
+    Each key becomes its position among ``reference``'s distinct values (its categories
+    when categorical, as a run's meetings keys are), and the positions one integer, so
+    a million rows are matched without a join on text.
+    """
+    ours = np.zeros(len(rows), dtype=np.int64)
+    theirs = np.zeros(len(reference), dtype=np.int64)
+    unknown = np.zeros(len(rows), dtype=bool)
+    for key in keys:
+        column = reference[key]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes, values = column.cat.codes.to_numpy(np.int64), column.cat.categories
+        else:
+            codes, values = pd.factorize(column)
+            values = pd.Index(values)
+        positions = values.get_indexer(rows[key])
+        unknown |= positions < 0
+        size = len(values) + 1  # codes and positions are -1 for a missing value
+        ours = ours * size + positions + 1
+        theirs = theirs * size + codes + 1
+    return ~unknown & pd.Series(ours).isin(pd.unique(theirs)).to_numpy()
 
 
 def _when(moment: datetime | None) -> str:
