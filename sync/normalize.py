@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -293,16 +294,16 @@ def _data_rows(
     body = grid[first_data:]
     plain: dict[Any, bool] = {}  # first text → neither a totals label nor a header name
     digits_plain = not _digit_led(header_keys)
-    if in_order:
+    if in_order and body and min(map(len, body)) >= n:
         # Most tabs are plain: every row starts with a text that is neither a totals
         # label nor a header name. Judge each distinct first text once and take them all.
+        firsts = list(map(itemgetter(0), body))
         try:
-            firsts = {row[0] for row in body if row}
-        except TypeError:  # an unhashable cell
-            firsts = None
-        if firsts is not None:
-            plain = {f: _plain_first(f, header_keys, digits_plain) for f in firsts}
-            if all(len(row) >= n and plain[row[0]] for row in body):
+            plain = {f: _plain_first(f, header_keys, digits_plain) for f in set(firsts)}
+        except TypeError:  # an unhashable cell: judge row by row below
+            pass
+        else:
+            if all(map(plain.__getitem__, firsts)):
                 return [row[:n] for row in body], list(range(first_data + 1, len(grid) + 1))
     rows: list[list[Any]] = []
     numbers: list[int] = []

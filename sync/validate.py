@@ -220,11 +220,11 @@ def _parse_columns(check: _TabCheck) -> dict[str, pd.Series]:
     for column in tab.columns:
         if column.key == "hamlet":
             continue
-        values, problems = parse_column(check.frame[column.key], PARSERS[column.type])
-        parsed[column.key] = values
-        has_problem = problems.notna().to_numpy()
+        result = parse_column(check.frame[column.key], PARSERS[column.type])
+        values = parsed[column.key] = result.values
+        has_problem = result.bad
         for pos in np.flatnonzero(has_problem):
-            problem: BadValue = problems.iloc[pos]
+            problem: BadValue = result.problems.iloc[pos]
             check.add(
                 problem.code,
                 column.key,
@@ -233,7 +233,7 @@ def _parse_columns(check: _TabCheck) -> dict[str, pd.Series]:
                 expected=problem.expected,
                 example=problem.example,
             )
-        blank = values.isna().to_numpy() & ~has_problem
+        blank = result.missing & ~has_problem
         if column.required and (tab.key, column.key) not in BLANK_ALLOWED:
             if column.type == "yesno":
                 parsed[column.key] = values.where(~blank, False)
@@ -243,7 +243,7 @@ def _parse_columns(check: _TabCheck) -> dict[str, pd.Series]:
         elif column.type == "yesno":
             parsed[column.key] = values.where(~blank, False)
         if column.type == "text":
-            starts = map_distinct(check.frame[column.key], _looks_like_formula, False, bool)
+            starts = result.map_distinct(_looks_like_formula, False, bool)
             for pos in np.flatnonzero(starts):
                 first = str(check.frame[column.key].iloc[pos]).lstrip()[0]
                 check.add("formula_text", column.key, [pos], reject=False, first=first)

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -294,21 +294,45 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def _distinct_map(
+    codes: np.ndarray, uniques: Any, fn: Callable[[Any], Any], missing: Any, dtype: Any
+) -> np.ndarray:
+    out = np.empty(len(uniques) + 1, dtype=dtype)
+    out[:-1] = [fn(v) for v in uniques]
+    out[-1] = missing  # code -1: NA
+    return out[codes]
+
+
 def map_distinct(
     values: pd.Series, fn: Callable[[Any], Any], missing: Any = None, dtype: Any = object
 ) -> np.ndarray:
     """``fn`` of each value, computed once per distinct value; ``missing`` where a value is
     NA. A column of a million cells holds few distinct months, dates or marks."""
     codes, uniques = pd.factorize(values)
-    out = np.empty(len(uniques) + 1, dtype=dtype)
-    out[:-1] = [fn(v) for v in uniques]
-    out[-1] = missing
-    return out[codes]
+    return _distinct_map(codes, uniques, fn, missing, dtype)
 
 
-def parse_column(raw: pd.Series, parser: Callable[[Any], Any]) -> tuple[pd.Series, pd.Series]:
-    """Parse a column: (values, problems). Blank cells give NA in both; a cell that cannot
-    be read gives NA in ``values`` and its :class:`BadValue` in ``problems``."""
+class ParsedColumn(NamedTuple):
+    """A parsed column. ``values``: NA where the cell is blank or unreadable;
+    ``problems``: the :class:`BadValue` of each unreadable cell, else None; ``missing``
+    and ``bad`` say the same as arrays (worked out per distinct value, not per cell)."""
+
+    values: pd.Series
+    problems: pd.Series
+    missing: np.ndarray
+    bad: np.ndarray
+    codes: np.ndarray
+    uniques: Any
+
+    def map_distinct(self, fn: Callable[[Any], Any], missing: Any = None, dtype: Any = object):
+        """:func:`map_distinct` of the raw cells, without factorizing them again."""
+        return _distinct_map(self.codes, self.uniques, fn, missing, dtype)
+
+
+def parse_column(raw: pd.Series, parser: Callable[[Any], Any]) -> ParsedColumn:
+    """Parse a column, each distinct value once. Blank cells give NA in both ``values`` and
+    ``problems``; a cell that cannot be read gives NA in ``values`` and its
+    :class:`BadValue` in ``problems``."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     parsed: list[Any] = []
     problems: list[Any] = []
@@ -329,7 +353,11 @@ def parse_column(raw: pd.Series, parser: Callable[[Any], Any]) -> tuple[pd.Serie
     parsed_arr[:] = parsed
     problems_arr = np.empty(len(problems), dtype=object)
     problems_arr[:] = problems
-    return (
+    return ParsedColumn(
         pd.Series(parsed_arr[codes], index=raw.index, dtype=object),
         pd.Series(problems_arr[codes], index=raw.index, dtype=object),
+        pd.isna(parsed_arr)[codes],
+        np.array([p is not None for p in problems], dtype=bool)[codes],
+        codes,
+        uniques,
     )

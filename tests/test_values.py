@@ -168,10 +168,14 @@ def test_parse_column_parses_each_distinct_value_once_and_keeps_blanks_apart():
         return value.upper()
 
     raw = pd.Series(["a", "a", None, "bad", "b", "a", "  "], dtype=object)
-    values, problems = parse_column(raw, parser)
-    assert values.tolist() == ["A", "A", None, None, "B", "A", None]
-    assert [p is not None for p in problems] == [False, False, False, True, False, False, False]
+    result = parse_column(raw, parser)
+    assert result.values.tolist() == ["A", "A", None, None, "B", "A", None]
+    bad = [False, False, False, True, False, False, False]
+    assert [p is not None for p in result.problems] == bad
+    assert result.bad.tolist() == bad
+    assert result.missing.tolist() == [False, False, True, True, False, False, True]
     assert sorted(calls) == ["a", "b", "bad"]
+    assert result.map_distinct(lambda v: v == "bad", False, bool).tolist() == bad
 
 
 @pytest.mark.parametrize("raw", ["99999999999999999999", 1e20, -(10**12)])
