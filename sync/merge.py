@@ -92,23 +92,22 @@ def with_names(frame: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Add commune_name and hamlet_name from the registry (codes are unique there, so a
     lookup per row; the frame's other columns are not copied)."""
     out = frame.copy(deep=False)
-    out["commune_name"] = _lookup(out["commune_code"], registry.communes, "code", "name")
+    (out["commune_name"],) = _lookup(out["commune_code"], registry.communes, "code", "name")
     if "hamlet_code" in out:
-        out["hamlet_name"] = _lookup(out["hamlet_code"], registry.hamlets, "code", "name")
+        (out["hamlet_name"],) = _lookup(out["hamlet_code"], registry.hamlets, "code", "name")
     return out
 
 
-def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> np.ndarray:
+def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, *values: str) -> list[np.ndarray]:
     """``table[value]`` where ``table[key]`` equals each of ``keys`` (first match), NaN
-    where none does."""
+    where none does: one array per column in ``values``, all found by one lookup."""
     first = table.drop_duplicates(key)
     index = pd.Index(first[key])
-    values = np.append(first[value].to_numpy(dtype=object), np.nan)
     if isinstance(keys.dtype, pd.CategoricalDtype):  # look up each category once
         at = np.append(index.get_indexer(keys.cat.categories), -1)[keys.cat.codes.to_numpy()]
     else:
         at = index.get_indexer(keys)
-    return values[at]
+    return [np.append(first[v].to_numpy(dtype=object), np.nan)[at] for v in values]
 
 
 def master_tables(
@@ -121,16 +120,17 @@ def master_tables(
     # (commune_code already is), so each is hashed once here rather than once per use.
     for column in ("hamlet_code", "month"):
         meetings[column] = pd.Categorical(meetings[column])
-    combined = {k: with_names(v, registry) for k, v in combined.items()}
+    for key, frame in combined.items():  # sorted before names are added: fewer columns move
+        sort = [c for c in ("commune_code", "hamlet_code", "month", "year", "date") if c in frame]
+        frame = frame.sort_values([*sort, "_row"], kind="stable").reset_index(drop=True)
+        combined[key] = with_names(frame, registry)
     meetings = combined["meetings"]
     members = pd.to_numeric(meetings["members"], errors="coerce")
     present = pd.to_numeric(meetings["present"], errors="coerce")
     held = meetings["meeting_date"].notna()
     meetings["attendance"] = (present / members).where(held & (members > 0))
     cadres = district_cadres(registry)
-    for column in ("cadre_code", "cadre_name"):
-        meetings[column] = _lookup(meetings["hamlet_code"], cadres, "hamlet_code", column)
-    for key, frame in combined.items():
-        sort = [c for c in ("commune_code", "hamlet_code", "month", "year", "date") if c in frame]
-        combined[key] = frame.sort_values([*sort, "_row"], kind="stable").reset_index(drop=True)
+    meetings["cadre_code"], meetings["cadre_name"] = _lookup(
+        meetings["hamlet_code"], cadres, "hamlet_code", "cadre_code", "cadre_name"
+    )
     return combined

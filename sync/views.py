@@ -216,7 +216,7 @@ def _numbers(values: list[Any]) -> np.ndarray:
     """:func:`_number` of each value as floats (NaN for none), a column at a time when
     the column holds only numbers and blanks."""
     if set(map(type, values)) <= {float, int, type(None)}:
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+        return np.array(values, dtype=float)  # None becomes NaN
     return np.array([np.nan if (n := _number(v)) is None else n for v in values], dtype=float)
 
 
