@@ -111,9 +111,9 @@ class Registry:
             )
         }
 
-    def hamlet_keys(self, commune: str) -> dict[str, str]:
-        """Folded name key → hamlet code, for one commune."""
-        return self._hamlet_keys.get(commune, {})
+    def hamlet_code(self, commune: str, key: str) -> str | None:
+        """The code of the commune's hamlet with this name key, or None."""
+        return self._hamlet_keys.get(commune, {}).get(key) if key else None
 
     def owners(self, key: str) -> list[str]:
         """Communes that have a hamlet with this name key."""

@@ -193,12 +193,12 @@ def _resolve_hamlets(check: _TabCheck, registry: Registry) -> pd.Series:
     key_of_text, distinct_keys = pd.factorize(keys)
     width = len(distinct_keys) + 1
     pair_codes, pairs = pd.factorize(check.src * width + key_of_text[text_codes])
-    lookup = []
-    for pair in pairs.tolist():
-        key = distinct_keys[pair % width]
-        commune = check.sources[pair // width][0]
-        lookup.append(registry.hamlet_keys(commune).get(key) if key else None)
-    resolved = np.array([*lookup, None], dtype=object)[pair_codes]
+    communes = np.array([c for c, _, _ in check.sources] or [""], dtype=object)
+    pair_keys = np.asarray(distinct_keys, dtype=object)[pairs % width]
+    pair_communes = communes[pairs // width]
+    lookup = np.empty(len(pairs) + 1, dtype=object)  # the last: NA hamlet text
+    lookup[:-1] = list(map(registry.hamlet_code, pair_communes.tolist(), pair_keys.tolist()))
+    resolved = lookup[pair_codes]
     missing = row_keys == ""
     column = check.tab.column("hamlet").header
     check.add("missing_value", "hamlet", missing, column=column, expected="tên ấp/khu phố")
