@@ -240,8 +240,8 @@ def note_first_seen(change: StateChange, code: str, tables: Tables, now: datetim
     iso = now.isoformat()
     for tab_key, period in PERIOD_KEYS.items():
         if tab_key in tables and tables.rows(tab_key):
-            hamlets = tables.column(tab_key, "hamlet_code").tolist()
-            periods = list(map(str, tables.column(tab_key, period).tolist()))
+            hamlets = tables.column(tab_key, "hamlet_code")
+            periods = tables.column(tab_key, period, text=True)
             change.first_seen.append((code, hamlets, periods, iso))
 
 

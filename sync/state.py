@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import chain, repeat
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ class StateChange:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     #: Reports seen this run, a batch per commune table: (commune, hamlet codes, periods,
     #: ISO time); see :meth:`first_seen_rows`.
-    first_seen: list[tuple[str, list[str], list[str], str]] = field(default_factory=list)
+    first_seen: list[tuple[str, Sequence[str], Sequence[str], str]] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     run: dict[str, Any] | None = None
 
@@ -114,13 +114,18 @@ class StateChange:
             out[:] = values
             return out
 
+        def joined(parts: list[Sequence[str]]) -> np.ndarray:
+            arrays = [p if isinstance(p, np.ndarray) else column(list(p)) for p in parts]
+            return np.concatenate(arrays) if arrays else np.empty(0, dtype=object)
+
         return pd.DataFrame(
             {
                 "commune_code": np.repeat(column([b[0] for b in batches]), sizes),
-                "hamlet_code": column(list(chain.from_iterable(b[1] for b in batches))),
-                "period": column(list(chain.from_iterable(b[2] for b in batches))),
+                "hamlet_code": joined([b[1] for b in batches]),
+                "period": joined([b[2] for b in batches]),
                 "seen": np.repeat(column([b[3] for b in batches]), sizes),
-            }
+            },
+            dtype=object,
         )
 
 

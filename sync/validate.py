@@ -40,7 +40,7 @@ class Tables(Mapping[str, pd.DataFrame]):
 
     def __init__(self) -> None:
         self._parts: dict[str, tuple[pd.DataFrame, int, int]] = {}
-        self._columns: dict[str, dict[str, np.ndarray]] = {}
+        self._columns: dict[str, dict[tuple[str, bool], np.ndarray]] = {}
 
     def add(
         self,
@@ -48,7 +48,7 @@ class Tables(Mapping[str, pd.DataFrame]):
         frame: pd.DataFrame,
         start: int = 0,
         end: int | None = None,
-        columns: dict[str, np.ndarray] | None = None,
+        columns: dict[tuple[str, bool], np.ndarray] | None = None,
     ) -> None:
         """Add a table: rows ``start:end`` of ``frame``. Tables sharing a frame may share
         ``columns`` too, a cache of its columns as object arrays (see :meth:`column`)."""
@@ -63,14 +63,18 @@ class Tables(Mapping[str, pd.DataFrame]):
         _, start, end = self._parts[key]
         return end - start
 
-    def column(self, key: str, column: str) -> np.ndarray:
-        """One column of one table as an object array, without building the table. The
-        shared frame's column is converted once for all the tables that share it."""
+    def column(self, key: str, column: str, text: bool = False) -> np.ndarray:
+        """One column of one table as an object array (``text``: each value as ``str``),
+        without building the table. The shared frame's column is converted once for all
+        the tables that share it."""
         frame, start, end = self._parts[key]
         cache = self._columns[key]
-        values = cache.get(column)
+        values = cache.get((column, text))
         if values is None:
-            values = cache[column] = frame[column].to_numpy(dtype=object)
+            values = frame[column].to_numpy(dtype=object)
+            if text and pd.api.types.infer_dtype(values, skipna=False) != "string":
+                values = np.array(list(map(str, values)), dtype=object)
+            cache[(column, text)] = values
         return values[start:end]
 
     def __getitem__(self, key: str) -> pd.DataFrame:
@@ -460,7 +464,7 @@ def validate_communes(
         # rows are one contiguous run of the shared frame.
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         ends = np.r_[starts[1:], len(codes)]
-        columns: dict[str, np.ndarray] = {}
+        columns: dict[tuple[str, bool], np.ndarray] = {}
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             tables = results[codes[start]].tables
             if tab.key in tables:  # not expected: a commune's rows split in two runs

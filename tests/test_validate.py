@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from conftest import registry_grids
 
@@ -210,3 +211,17 @@ def test_communes_validated_together_share_frames_and_merge_whole_or_in_part(reg
     partial = combine({"29113": b})["meetings"]
     assert list(partial["commune_code"]) == ["29113"]
     assert list(partial["hamlet_code"]) == ["29113-01"]
+
+
+def test_tables_sharing_a_frame_convert_a_column_once_and_read_their_own_rows():
+    from sync.validate import Tables
+
+    frame = pd.DataFrame({"year": pd.array([2018, 2019, 2020], dtype="Int64")})
+    shared: dict = {}
+    a, b = Tables(), Tables()
+    a.add("ratings", frame, 0, 2, shared)
+    b.add("ratings", frame, 2, 3, shared)
+    assert a.column("ratings", "year", text=True).tolist() == ["2018", "2019"]
+    assert b.column("ratings", "year", text=True).tolist() == ["2020"]
+    assert b.column("ratings", "year").tolist() == [2020]
+    assert sorted(shared) == [("year", False), ("year", True)]  # one array each, shared
