@@ -90,8 +90,10 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
 
     ``months`` are the months whose report is due: a missing one counts as missing.
     """
-    hamlets = registry.hamlets[["code", "commune_code", "name"]].rename(
-        columns={"code": "hamlet_code", "name": "hamlet_name"}
+    hamlets = (
+        registry.hamlets[["code", "commune_code", "name"]]
+        .rename(columns={"code": "hamlet_code", "name": "hamlet_name"})
+        .sort_values(["commune_code", "hamlet_code"])  # the output's order: sort the few
     )
     reported_months = meetings["month"].dropna().unique()
     years = sorted({m[:4] for m in months} | {m[:4] for m in reported_months})
@@ -143,7 +145,7 @@ def meeting_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules, mont
     out["warning"] = ["; ".join(p for p in row if p) for row in zip(*parts, strict=True)]
     out["year"] = out["year"].astype(int)
     out["commune_name"] = out["commune_code"].map(registry.commune_names)
-    return _columns("meeting_stats", out.sort_values(["commune_code", "hamlet_code", "year"]))
+    return _columns("meeting_stats", out)  # hamlets in order, each with its years in order
 
 
 def cadre_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules) -> pd.DataFrame:

@@ -113,6 +113,30 @@ def test_meeting_stats_flag_low_attendance_missing_and_skipped_months(registry):
     assert stats.loc["29113-01", "warning"] == "Thiếu báo cáo 4 tháng"
 
 
+def test_meeting_stats_rows_are_in_commune_hamlet_year_order_whatever_the_registry_order(
+    registry,
+):
+    from sync.registry import Registry
+
+    shuffled = Registry(
+        registry.communes,
+        registry.hamlets.iloc[::-1].reset_index(drop=True),
+        registry.cadres,
+        registry.assignments,
+    )
+    m = meetings(
+        [
+            ("29113-01", "2019-02", date(2019, 2, 5), 20, 18, True, True),
+            ("29110-02", "2018-02", date(2018, 2, 5), 20, 18, True, True),
+        ]
+    ).assign(commune_code=["29113", "29110"])
+    m["attendance"] = 0.9
+    stats = meeting_stats(m, shuffled, RULES, ["2018-01"])
+    keys = list(zip(stats["commune_code"], stats["hamlet_code"], stats["year"], strict=True))
+    assert keys == sorted(keys)
+    assert len(keys) == 2 * len(registry.hamlets)  # every hamlet, for 2018 and 2019
+
+
 def test_cadre_stats_flag_low_attendance_and_coverage_gaps(registry):
     rows = [
         ("29110-01", f"2018-{m:02d}", date(2018, m, 5), 20, 18, m <= 2, True) for m in range(1, 6)
