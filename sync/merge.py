@@ -92,22 +92,22 @@ def with_names(frame: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Add commune_name and hamlet_name from the registry (codes are unique there, so a
     lookup per row; the frame's other columns are not copied)."""
     out = frame.copy(deep=False)
-    (out["commune_name"],) = _lookup(out["commune_code"], registry.communes, "code", "name")
+    communes = registry.commune_names
+    (out["commune_name"],) = _lookup(out["commune_code"], communes.index, communes)
     if "hamlet_code" in out:
-        (out["hamlet_name"],) = _lookup(out["hamlet_code"], registry.hamlets, "code", "name")
+        hamlets = registry.hamlet_names_by_code
+        (out["hamlet_name"],) = _lookup(out["hamlet_code"], hamlets.index, hamlets)
     return out
 
 
-def _lookup(keys: pd.Series, table: pd.DataFrame, key: str, *values: str) -> list[np.ndarray]:
-    """``table[value]`` where ``table[key]`` equals each of ``keys`` (first match), NaN
-    where none does: one array per column in ``values``, all found by one lookup."""
-    first = table.drop_duplicates(key)
-    index = pd.Index(first[key])
+def _lookup(keys: pd.Series, index: pd.Index, *values: pd.Series) -> list[np.ndarray]:
+    """Each of ``values`` (aligned with ``index``, whose labels are unique) at each key's
+    label, NaN where there is none: one position lookup serves every column."""
     if isinstance(keys.dtype, pd.CategoricalDtype):  # look up each category once
         at = np.append(index.get_indexer(keys.cat.categories), -1)[keys.cat.codes.to_numpy()]
     else:
         at = index.get_indexer(keys)
-    return [np.append(first[v].to_numpy(dtype=object), np.nan)[at] for v in values]
+    return [np.append(v.to_numpy(dtype=object), np.nan)[at] for v in values]
 
 
 def master_tables(
@@ -131,6 +131,9 @@ def master_tables(
     meetings["attendance"] = (present / members).where(held & (members > 0))
     cadres = district_cadres(registry)
     meetings["cadre_code"], meetings["cadre_name"] = _lookup(
-        meetings["hamlet_code"], cadres, "hamlet_code", "cadre_code", "cadre_name"
+        meetings["hamlet_code"],
+        pd.Index(cadres["hamlet_code"]),  # one row per hamlet
+        cadres["cadre_code"],
+        cadres["cadre_name"],
     )
     return combined

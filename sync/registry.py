@@ -76,6 +76,11 @@ class Registry:
         """Commune name by code."""
         return self.communes.set_index("code")["name"]
 
+    @cached_property
+    def hamlet_names_by_code(self) -> pd.Series:
+        """Hamlet name by code."""
+        return self.hamlets.set_index("code")["name"]
+
     def commune_name(self, code: str) -> str:
         return str(self.commune_names.get(code, code))
 
