@@ -228,7 +228,7 @@ def _parse_columns(check: _TabCheck) -> dict[str, pd.Series]:
         values = parsed[column.key] = result.values
         has_problem = result.bad
         for pos in np.flatnonzero(has_problem):
-            problem: BadValue = result.problems.iloc[pos]
+            problem: BadValue = result.problem(pos)
             check.add(
                 problem.code,
                 column.key,

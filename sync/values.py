@@ -313,16 +313,25 @@ def map_distinct(
 
 
 class ParsedColumn(NamedTuple):
-    """A parsed column. ``values``: NA where the cell is blank or unreadable;
-    ``problems``: the :class:`BadValue` of each unreadable cell, else None; ``missing``
-    and ``bad`` say the same as arrays (worked out per distinct value, not per cell)."""
+    """A parsed column. ``values``: NA where the cell is blank or unreadable; ``missing``
+    and ``bad``: whether each cell is NA, and whether it was unreadable (worked out per
+    distinct value, not per cell); :meth:`problem`: why a cell was unreadable."""
 
     values: pd.Series
-    problems: pd.Series
     missing: np.ndarray
     bad: np.ndarray
     codes: np.ndarray
     uniques: Any
+    distinct_problems: np.ndarray  # per distinct value, then None for NA
+
+    def problem(self, position: int) -> BadValue | None:
+        """The :class:`BadValue` of the cell at ``position``, None if it was readable."""
+        return self.distinct_problems[self.codes[position]]
+
+    @property
+    def problems(self) -> pd.Series:
+        """:meth:`problem` of every cell."""
+        return pd.Series(self.distinct_problems[self.codes], index=self.values.index)
 
     def map_distinct(self, fn: Callable[[Any], Any], missing: Any = None, dtype: Any = object):
         """:func:`map_distinct` of the raw cells, without factorizing them again."""
@@ -355,9 +364,9 @@ def parse_column(raw: pd.Series, parser: Callable[[Any], Any]) -> ParsedColumn:
     problems_arr[:] = problems
     return ParsedColumn(
         pd.Series(parsed_arr[codes], index=raw.index, dtype=object),
-        pd.Series(problems_arr[codes], index=raw.index, dtype=object),
         pd.isna(parsed_arr)[codes],
         np.array([p is not None for p in problems], dtype=bool)[codes],
         codes,
         uniques,
+        problems_arr,
     )

@@ -173,6 +173,7 @@ def test_parse_column_parses_each_distinct_value_once_and_keeps_blanks_apart():
     bad = [False, False, False, True, False, False, False]
     assert [p is not None for p in result.problems] == bad
     assert result.bad.tolist() == bad
+    assert isinstance(result.problem(3), BadValue) and result.problem(0) is None
     assert result.missing.tolist() == [False, False, True, True, False, False, True]
     assert sorted(calls) == ["a", "b", "bad"]
     assert result.map_distinct(lambda v: v == "bad", False, bool).tolist() == bad
