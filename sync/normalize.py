@@ -343,6 +343,64 @@ def _data_rows(
     return rows, numbers
 
 
+@dataclass(frozen=True)
+class _Header:
+    """Where a tab's header is and what its columns hold."""
+
+    tab: Tab
+    row: int  # 0-based
+    height: int
+    mapped: dict[int, str]  # column index → key
+    missing: list[str]  # required keys without a column
+    unmapped: list[str]  # header texts that name no column
+    header_keys: set[str]  # the header's texts, folded
+    indices: list[int]  # column index of each of tab.keys (-1: none)
+    letters: dict[str, str]  # key → column letter
+
+
+#: Headers that are the first row alone and name every column, by (tab key, that row):
+#: every commune's sheet repeats the template's header, so it is worked out once.
+_HEADERS: dict[tuple[str, tuple[Any, ...]], _Header] = {}
+_HEADERS_LIMIT = 1_000
+
+
+def _read_header(grid: Grid, tab: Tab) -> _Header:
+    try:
+        key = (tab.key, tuple(grid[0])) if grid else None
+        known = _HEADERS.get(key) if key else None
+    except TypeError:  # an unhashable cell
+        key = known = None
+    if known is not None and known.tab is tab:
+        return known
+    row, height, mapped = find_header(grid, tab)
+    found_keys = set(mapped.values())
+    cells = _joined(grid[row], grid[row + 1]) if height == 2 else grid[row] if grid else []
+    ignored = header_map().ignored
+    by_key = {k: i for i, k in mapped.items()}
+    header = _Header(
+        tab=tab,
+        row=row,
+        height=height,
+        mapped=mapped,
+        missing=[k for k in tab.required if k not in found_keys],
+        unmapped=[
+            str(v).strip()
+            for i, v in enumerate(cells)
+            if i not in mapped and isinstance(v, str) and v.strip() and fold(v) not in ignored
+        ],
+        header_keys={fold(str(v)) for v in cells if isinstance(v, str)},
+        indices=[by_key.get(k, -1) for k in tab.keys],
+        letters={k: column_letter(i) for i, k in mapped.items()},
+    )
+    if key is not None and row == 0 and height == 1 and len(found_keys) == len(tab.keys):
+        # Row 0 named every column, so find_header looked no further: any grid with
+        # this first row has this header.
+        if len(_HEADERS) >= _HEADERS_LIMIT:
+            _HEADERS.clear()
+        _HEADERS[key] = header
+    return header
+
+
 def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTable:
     """Find and map one input tab of a commune sheet."""
     title = find_tab(grids, tab)
@@ -350,53 +408,27 @@ def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTab
         f = finding("missing_tab", commune=commune, tab=tab.title)
         return RawTable(tab, tab.title, [], [], {}, [f], ok=False)
     grid, findings = _repair_grid(grids[title], commune, title)
-    header_row, height, mapped = find_header(grid, tab)
-    found_keys = set(mapped.values())
-    missing = [k for k in tab.required if k not in found_keys]
-    if missing:
-        header_cells = grid[header_row] if grid else []
-        found = [str(v).strip() for v in header_cells if isinstance(v, str) and v.strip()]
+    header = _read_header(grid, tab)
+    where = {"commune": commune, "tab": title, "cell": f"A{header.row + 1}", "row": header.row + 1}
+    if header.missing:
+        cells = grid[header.row] if grid else []
+        found = [str(v).strip() for v in cells if isinstance(v, str) and v.strip()]
         findings.append(
             finding(
                 "missing_columns",
-                commune=commune,
-                tab=title,
-                cell=f"A{header_row + 1}",
-                row=header_row + 1,
-                missing=", ".join(tab.column(k).header for k in missing),
+                **where,
+                missing=", ".join(tab.column(k).header for k in header.missing),
                 found=", ".join(found) or "(không có)",
                 expected=", ".join(c.header for c in tab.columns),
             )
         )
         return RawTable(tab, title, [], [], {}, findings, ok=False)
-
-    ignored = header_map().ignored
-    header_cells = (
-        _joined(grid[header_row], grid[header_row + 1]) if height == 2 else grid[header_row]
-    )
-    unmapped = [
-        str(v).strip()
-        for i, v in enumerate(header_cells)
-        if i not in mapped and isinstance(v, str) and v.strip() and fold(v) not in ignored
-    ]
-    if unmapped:
-        findings.append(
-            finding(
-                "unmapped_columns",
-                commune=commune,
-                tab=title,
-                cell=f"A{header_row + 1}",
-                row=header_row + 1,
-                columns=", ".join(f'"{u}"' for u in unmapped),
-            )
-        )
-
-    header_keys = {fold(str(v)) for v in header_cells if isinstance(v, str)}
-    by_key = {key: i for i, key in mapped.items()}
-    indices = [by_key.get(key, -1) for key in tab.keys]
-    rows, row_numbers = _data_rows(grid, header_row + height, indices, header_keys)
-    letters = {key: column_letter(i) for i, key in mapped.items()}
-    return RawTable(tab, title, rows, row_numbers, letters, findings)
+    if header.unmapped:
+        columns = ", ".join(f'"{u}"' for u in header.unmapped)
+        findings.append(finding("unmapped_columns", **where, columns=columns))
+    first_data = header.row + header.height
+    rows, row_numbers = _data_rows(grid, first_data, header.indices, header.header_keys)
+    return RawTable(tab, title, rows, row_numbers, dict(header.letters), findings)
 
 
 def normalize_commune(grids: dict[str, Grid], commune: str = "") -> dict[str, RawTable]:

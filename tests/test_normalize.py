@@ -138,3 +138,22 @@ def test_rows_led_by_codes_are_kept_and_a_numbered_header_repeated_is_not():
     assert rows[0] == ["29110-01", 5]
     _, numbers = _data_rows(grid, 1, [0, 1], {"ma", "ten"})
     assert numbers == [2, 3, 4, 5]
+
+
+def test_a_header_worked_out_once_still_gives_each_sheet_its_own_findings_and_rows():
+    header = [*TEMPLATE_HEADER, "Người lập"]
+    first = [header, ["Ấp An Thạnh", "03/2018", "05/03/2018", 20, 18, "x", "x", "", "Lan"]]
+    second = [header, ["Khu phố 1", "04/2018", "06/04/2018", 30, 27, "", "x", "", "Hoa"]]
+    a = normalize_tab({MEETINGS.title: first}, MEETINGS, "29110")
+    b = normalize_tab({MEETINGS.title: second}, MEETINGS, "29113")
+    assert [r[0] for r in a.rows] == ["Ấp An Thạnh"] and [r[0] for r in b.rows] == ["Khu phố 1"]
+    assert [(f.code, f.commune) for f in a.findings] == [("unmapped_columns", "29110")]
+    assert [(f.code, f.commune) for f in b.findings] == [("unmapped_columns", "29113")]
+    # A first row that is only part of the header is judged with the row below it, each
+    # time: the same group titles over swapped sub-titles map the columns the other way.
+    top = ["Ấp/Khu phố", "Tháng", "Ngày sinh hoạt", "Số đảng viên", None, "Cán bộ phụ trách dự"]
+    row = ["Ấp An Thạnh", "03/2018", "05/03/2018", 20, 18, "x"]
+    one = normalize_tab({MEETINGS.title: [top, [None, None, None, "Tổng số", "Dự"], row]}, MEETINGS)
+    two = normalize_tab({MEETINGS.title: [top, [None, None, None, "Dự", "Tổng số"], row]}, MEETINGS)
+    assert (one.letters["members"], one.letters["present"]) == ("D", "E")
+    assert (two.letters["members"], two.letters["present"]) == ("E", "D")
