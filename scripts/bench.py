@@ -320,7 +320,7 @@ def pipeline_once(scale: str) -> dict:
     }
 
 
-def pipeline(quick: bool, runs: int = 3) -> list[dict]:
+def pipeline(quick: bool, runs: int = 5) -> list[dict]:
     """Each scale ``runs`` times, each run in a fresh child process; the median run is
     reported, with every run's seconds (the machine is shared: the spread shows its noise)."""
     out = []
@@ -533,10 +533,12 @@ def markdown(r: dict, command: str) -> str:
             f"{p['seconds']} ({_spread(p)}) | {p['rows_per_s']:,} | {p['per_commune_s']} | "
             f"{p['merge_summarize_s']} | {p['peak_mb']} ({p['peak_delta_mb']}) |"
         )
+    runs = len(r["pipeline"][0].get("seconds_runs", [1])) if r["pipeline"] else 1
     lines += [
         "",
-        "Each scale runs three times, each in a fresh child process; the table shows the median "
-        "run and, in brackets, every run's seconds. Peak memory: the highest peak RSS "
+        f"Each scale runs {runs} times, each in a fresh child "
+        "process; the table shows the median run and, in brackets, every run's seconds. "
+        "Peak memory: the highest peak RSS "
         "(`VmHWM`) of those processes; Δ is the growth over the generated input grids.",
         "",
         f"## Quota planner ({RATE} requests/minute/account, {CHANGE_RATE:.0%} of communes "
