@@ -497,6 +497,16 @@ def markdown(r: dict, command: str) -> str:
         "",
         f"Machine: {m['cpus']} CPUs, Python {m['python']}, pandas {m['pandas']}, {m['platform']}.",
         f"Command: `{command}` (run on {date.today().isoformat()}).",
+        *(
+            [
+                "The figures were measured by one run of `python scripts/bench.py --json`, saved "
+                "and rendered here, with notes added to the saved JSON by hand. "
+                "`python scripts/bench.py` alone measures and writes this page; `--quick` skips "
+                "N = 1000 on the fake and the national pipeline."
+            ]
+            if "--render" in command
+            else []
+        ),
         "",
         "## Google API requests (on the fake, counted per request)",
         "",
