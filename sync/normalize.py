@@ -350,7 +350,6 @@ class _Header:
     tab: Tab
     row: int  # 0-based
     height: int
-    mapped: dict[int, str]  # column index → key
     missing: list[str]  # required keys without a column
     unmapped: list[str]  # header texts that name no column
     header_keys: set[str]  # the header's texts, folded
@@ -381,7 +380,6 @@ def _read_header(grid: Grid, tab: Tab) -> _Header:
         tab=tab,
         row=row,
         height=height,
-        mapped=mapped,
         missing=[k for k in tab.required if k not in found_keys],
         unmapped=[
             str(v).strip()

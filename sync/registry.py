@@ -141,9 +141,9 @@ def _table(grids: dict[str, Grid], key: str, findings: list[Finding]) -> pd.Data
         # empty rather than reported, exactly as a blank one.
         if column.type in ("date", "count"):
             parser = parse_date if column.type == "date" else parse_integer
-            frame[column.key] = parse_column(frame[column.key], parser)[0]
+            frame[column.key] = parse_column(frame[column.key], parser).values
         else:
-            text = parse_column(frame[column.key], parse_text)[0]
+            text = parse_column(frame[column.key], parse_text).values
             frame[column.key] = text.where(text.notna(), "")
     return frame
 

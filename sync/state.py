@@ -109,21 +109,19 @@ class StateChange:
         batches = self.first_seen
         sizes = [len(h) for _, h, _, _ in batches]
 
-        def column(values: list[Any]) -> np.ndarray:
-            out = np.empty(len(values), dtype=object)
-            out[:] = values
-            return out
+        def joined(i: int) -> np.ndarray:
+            parts = [np.asarray(b[i], dtype=object) for b in batches]
+            return np.concatenate(parts) if parts else np.empty(0, dtype=object)
 
-        def joined(parts: list[Sequence[str]]) -> np.ndarray:
-            arrays = [p if isinstance(p, np.ndarray) else column(list(p)) for p in parts]
-            return np.concatenate(arrays) if arrays else np.empty(0, dtype=object)
+        def repeated(i: int) -> np.ndarray:
+            return np.repeat(np.array([b[i] for b in batches], dtype=object), sizes)
 
         return pd.DataFrame(
             {
-                "commune_code": np.repeat(column([b[0] for b in batches]), sizes),
-                "hamlet_code": joined([b[1] for b in batches]),
-                "period": joined([b[2] for b in batches]),
-                "seen": np.repeat(column([b[3] for b in batches]), sizes),
+                "commune_code": repeated(0),
+                "hamlet_code": joined(1),
+                "period": joined(2),
+                "seen": repeated(3),
             },
             dtype=object,
         )

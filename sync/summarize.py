@@ -154,7 +154,7 @@ def cadre_stats(meetings: pd.DataFrame, registry: Registry, rules: Rules) -> pd.
     unit_names = pd.concat(
         [
             registry.commune_names,
-            registry.hamlets.set_index("code")["name"],
+            registry.hamlet_names_by_code,
         ]
     )
     unit_names = unit_names[~unit_names.index.duplicated()]
@@ -312,18 +312,16 @@ def progress(
     due_by_month = {m: due_date(m, rules) for m in months}
     due = grid["month"].map(due_by_month)
     latest = pd.to_datetime(last_seen.reindex(index).to_numpy())
-    due_days = pd.to_datetime(grid["month"].map(due_by_month)).to_numpy()
+    due_days = pd.to_datetime(due).to_numpy()
     on_time = np.asarray(latest.isna() | (latest.normalize().to_numpy() <= due_days))
     complete = grid["reported"] >= grid["expected"]
     past_due = due < today
     status = np.select(
-        [complete & np.array(on_time), complete, ~past_due, grid["reported"] > 0],
+        [complete & on_time, complete, ~past_due, grid["reported"] > 0],
         [STATUS_OK, STATUS_LATE, STATUS_NOT_DUE, STATUS_PARTIAL],
         STATUS_NONE,
     )
-    grid["on_time"] = np.where(
-        grid["reported"] == 0, "", np.where(np.array(on_time), "Có", "Không")
-    )
+    grid["on_time"] = np.where(grid["reported"] == 0, "", np.where(on_time, "Có", "Không"))
     overrides = {"unreadable": STATUS_UNREADABLE, "held": STATUS_STALE}
     codes = communes["commune_code"]
     blank = CommuneState()

@@ -159,8 +159,9 @@ class _TabCheck:
         self.frame = object_frame(rows, tab.keys)
         self.rows = np.array(numbers, dtype=np.int64)
         self.src = np.array(src, dtype=np.int64)
-        communes = np.array([c for c, _, _ in self.sources] or [""], dtype=object)
-        self.communes = communes[self.src] if len(self.src) else np.array([], dtype=object)
+        #: Each sheet's commune, and each row's.
+        self.sheet_communes = np.array([c for c, _, _ in self.sources] or [""], dtype=object)
+        self.communes = self.sheet_communes[self.src]
         self.bad = np.zeros(len(self.frame), dtype=bool)
         self.findings: list[Finding] = []
 
@@ -197,9 +198,8 @@ def _resolve_hamlets(check: _TabCheck, registry: Registry) -> pd.Series:
     key_of_text, distinct_keys = pd.factorize(keys)
     width = len(distinct_keys) + 1
     pair_codes, pairs = pd.factorize(check.src * width + key_of_text[text_codes])
-    communes = np.array([c for c, _, _ in check.sources] or [""], dtype=object)
     pair_keys = np.asarray(distinct_keys, dtype=object)[pairs % width]
-    pair_communes = communes[pairs // width]
+    pair_communes = check.sheet_communes[pairs // width]
     lookup = np.empty(len(pairs) + 1, dtype=object)  # the last: NA hamlet text
     lookup[:-1] = list(map(registry.hamlet_code, pair_communes.tolist(), pair_keys.tolist()))
     resolved = lookup[pair_codes]
