@@ -43,6 +43,16 @@ class SourceUnavailable(NamcosoError):
     transient = True
 
 
+class SourceChanged(NamcosoError):
+    """A commune sheet changed between this run's read and its feedback write.
+
+    Nothing was written; the next run reads the new content.
+    """
+
+    exit_code = 3
+    transient = True
+
+
 class MasterUnavailable(NamcosoError):
     """The master could not be read or written; the run stops and changes nothing."""
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .backends.base import Backend, OutputTab
 from .config import Config
-from .errors import SourceUnavailable
+from .errors import SourceChanged, SourceUnavailable
 from .faults import crash_point
 from .findings import ERROR, Finding, finding
 from .layout import commune_layout, master_layout
@@ -117,6 +117,8 @@ class _Commune:
     record: SourceRecord
     #: Whether the sheet still has namcoso's own tabs (None when it was not read this run).
     has_own_tabs: bool | None = None
+    #: The content the feedback write expects to find (read token, else the fingerprint).
+    expected: str | None = None
 
 
 @dataclass
@@ -129,6 +131,8 @@ class _Read:
     previous: SourceRecord | None
     raws: dict
     has_own_tabs: bool
+    #: What the backend read (``CommuneSheet.token``): a feedback write checks it first.
+    token: str | None = None
     #: ``validation_removed`` findings: dropdowns or header locks a commune removed.
     control_findings: list[Finding] = field(default_factory=list)
 
@@ -158,9 +162,16 @@ def _pull_one(
         result.communes_skipped += 1
         if previous.status == "held":
             result.held.append(code)
-        return _Commune(code, source, _last_tables(store, code), store.findings(code), previous)
+        return _Commune(
+            code,
+            source,
+            _last_tables(store, code),
+            store.findings(code),
+            previous,
+            expected=fingerprint,
+        )
     try:
-        grids = backend.read_commune(source)
+        sheet = backend.read_commune(source)
     except SourceUnavailable as e:
         result.communes_failed += 1
         result.unreadable.append(code)
@@ -181,13 +192,12 @@ def _pull_one(
         source,
         fingerprint,
         previous,
-        normalize_commune(grids, code),
-        own_titles <= set(grids),
+        normalize_commune(sheet.grids, code),
+        own_titles <= set(sheet),
+        sheet.token,
     )
-    missing_controls = getattr(backend, "missing_controls", None)
-    if missing_controls is not None:
-        hamlets = [name for _, name in registry.hamlets_of(code)]
-        read.control_findings = protection_findings(code, missing_controls(source, hamlets))
+    hamlets = [name for _, name in registry.hamlets_of(code)]
+    read.control_findings = protection_findings(code, backend.missing_controls(source, hamlets))
     return read
 
 
@@ -226,13 +236,15 @@ def _accept_one(
         )
         change.sources[code] = record
         change.findings[code] = findings
-        return _Commune(code, source, last_tables, findings, record, read.has_own_tabs)
+        return _Commune(code, source, last_tables, findings, record, read.has_own_tabs, read.token)
     record = SourceRecord(code, source, fingerprint, "ok", last_read)
     change.sources[code] = record
     change.accepted[code] = checked.tables
     change.findings[code] = checked.findings
     note_first_seen(change, code, checked.tables, now)
-    return _Commune(code, source, checked.tables, checked.findings, record, read.has_own_tabs)
+    return _Commune(
+        code, source, checked.tables, checked.findings, record, read.has_own_tabs, read.token
+    )
 
 
 def note_first_seen(change: StateChange, code: str, tables: Tables, now: datetime) -> None:
@@ -395,7 +407,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             digest = content_hash(own)
             stale = hashes.get(f"commune:{c.code}") != digest or c.has_own_tabs is False
             if stale and c.record.status != "unreadable":
-                feedback[c.code] = (c.source, own, digest)
+                feedback[c.code] = (c.source, own, digest, c.expected)
         result.requests = backend.requests
         if dry_run:
             result.master_tabs_written = [t.title for t in changed]
@@ -410,9 +422,14 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             crash_point("after_master_write")
             result.master_tabs_written = [t.title for t in changed] + [runs_tab.title]
         written_sources = []
-        for code, (source, own, digest) in feedback.items():
+        for code, (source, own, digest, expected) in feedback.items():
             try:
-                backend.write_commune(source, own)
+                backend.write_commune(source, own, expected=expected, identity=code)
+            except SourceChanged as e:
+                # Saved by the commune during this run: nothing written, and the next
+                # run reads what they saved (the fingerprint recorded is the old one).
+                log.info("Xã %s sửa bảng tính trong lúc đồng bộ; lần sau sẽ đọc lại: %s", code, e)
+                continue
             except SourceUnavailable as e:
                 log.warning("Xã %s: không ghi được phản hồi: %s", code, e)
                 continue
@@ -422,17 +439,11 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             written_sources.append(source)
         if written_sources:
             refreshed = backend.fingerprints(written_sources)
-            edited = getattr(backend, "edited_during_sync", set())
             by_code = {c.code: c for c in communes}
             for code in result.communes_written:
                 c = by_code[code]
                 record = change.sources.get(code, c.record)
-                if c.source in edited:
-                    # Saved by the commune during this run: keep the old fingerprint, so
-                    # the next run reads what they saved.
-                    log.info("Xã %s sửa bảng tính trong lúc đồng bộ; lần sau sẽ đọc lại", code)
-                else:
-                    record.fingerprint = refreshed.get(c.source, record.fingerprint)
+                record.fingerprint = refreshed.get(c.source, record.fingerprint)
                 change.sources[code] = record
         result.requests = backend.requests
         result.seconds = time.monotonic() - clock

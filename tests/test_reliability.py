@@ -18,7 +18,7 @@ import pytest
 from conftest import commune_grids
 from google_fake import build_world, make_backend, running_fake
 
-from sync.backends.base import Grid, OutputTab
+from sync.backends.base import CommuneSheet, Grid, OutputTab
 from sync.backends.local import LocalBackend, cell_values, read_workbook, write_workbook
 from sync.cli import main
 from sync.config import Config, GoogleSettings, Rules, load_config
@@ -67,7 +67,7 @@ class FaultyBackend:
         found = self.inner.fingerprints(sources)
         return {s: f for s, f in found.items() if s not in self.unavailable}
 
-    def read_commune(self, source: str) -> dict[str, Grid]:
+    def read_commune(self, source: str) -> CommuneSheet:
         if source in self.unavailable:
             self.failures[source] += 1
             raise SourceUnavailable(self.unavailable[source])
@@ -80,10 +80,13 @@ class FaultyBackend:
     def write_master(self, tabs: list[OutputTab]) -> None:
         self.inner.write_master(tabs)
 
-    def write_commune(self, source: str, tabs: list[OutputTab]) -> None:
+    def write_commune(self, source: str, tabs: list[OutputTab], **kwargs) -> None:
         if source in self.unavailable:
             raise SourceUnavailable(self.unavailable[source])
-        self.inner.write_commune(source, tabs)
+        self.inner.write_commune(source, tabs, **kwargs)
+
+    def missing_controls(self, source: str, hamlets: list[str]) -> list[str]:
+        return self.inner.missing_controls(source, hamlets)
 
     def describe(self, source: str) -> str:
         return self.inner.describe(source)

@@ -8,10 +8,37 @@ between pull and write is the same code for every backend.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 Grid = list[list[Any]]
+
+
+@dataclass(frozen=True)
+class CommuneSheet(Mapping[str, Grid]):
+    """One commune sheet as read: its tabs by title, plus what the pipeline needs to
+    write back safely.
+
+    ``token`` names exactly the content that was read (a content hash, or a digest of the
+    tabs read); pass it back as ``expected`` to :meth:`Backend.write_commune`, which then
+    refuses to overwrite a save made since. ``identity`` is the commune code the sheet
+    carries where users do not edit it (a document property, developer metadata), or None
+    when it carries none.
+    """
+
+    grids: dict[str, Grid]
+    token: str | None = None
+    identity: str | None = None
+
+    def __getitem__(self, title: str) -> Grid:
+        return self.grids[title]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.grids)
+
+    def __len__(self) -> int:
+        return len(self.grids)
 
 
 @dataclass(frozen=True)
@@ -62,8 +89,8 @@ class Backend(Protocol):
         A source that cannot be found is left out of the answer.
         """
 
-    def read_commune(self, source: str) -> dict[str, Grid]:
-        """Every tab of one commune sheet by title.
+    def read_commune(self, source: str) -> CommuneSheet:
+        """Every tab of one commune sheet by title, with its read token and identity.
 
         Raises :class:`sync.errors.SourceUnavailable` when it cannot be read.
         """
@@ -74,8 +101,27 @@ class Backend(Protocol):
         Never touches any other tab.
         """
 
-    def write_commune(self, source: str, tabs: list[OutputTab]) -> None:
-        """Replace these namcoso-owned tabs of one commune sheet (all or nothing)."""
+    def write_commune(
+        self,
+        source: str,
+        tabs: list[OutputTab],
+        *,
+        expected: str | None = None,
+        identity: str | None = None,
+    ) -> None:
+        """Replace these namcoso-owned tabs of one commune sheet (all or nothing).
+
+        ``expected`` is the :attr:`CommuneSheet.token` of this run's read (or the source's
+        fingerprint when it was not read this run): if the sheet no longer holds that
+        content, nothing is written and :class:`sync.errors.SourceChanged` is raised, so
+        the next run reads the commune's save. ``identity`` is the commune code to stamp
+        on the sheet. Raises :class:`sync.errors.SourceUnavailable` when the sheet cannot
+        be written (open elsewhere, read-only); the pipeline retries next run.
+        """
+
+    def missing_controls(self, source: str, hamlets: list[str]) -> list[str]:
+        """Input tabs of a provisioned commune sheet whose dropdowns or header lock were
+        removed (empty for a sheet namcoso did not provision)."""
 
     def describe(self, source: str) -> str:
         """A short human name for a source (a file name or a sheet ID) for messages."""

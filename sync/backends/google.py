@@ -41,7 +41,7 @@ from google.auth.transport.requests import AuthorizedSession
 from ..config import Config, Rules
 from ..errors import ConfigError, MasterUnavailable, NamcosoError, SourceUnavailable
 from ..layout import commune_layout, master_layout
-from .base import Grid, OutputTab
+from .base import CommuneSheet, Grid, OutputTab
 from .google_cells import MAX_BODY_BYTES, SheetInfo, grid_of, pack, sheet_info, tab_requests
 from .google_transport import (
     DRIVE_FILES_URL,
@@ -249,11 +249,11 @@ class GoogleBackend:
                 out[source] = f"v{version}"
         return out
 
-    def read_commune(self, source: str) -> dict[str, Grid]:
+    def read_commune(self, source: str) -> CommuneSheet:
         """Every tab of one commune sheet by title, in one ``spreadsheets.get``."""
         sid = self._source_id(source)
         try:
-            return self._read_spreadsheet(sid)
+            return CommuneSheet(self._read_spreadsheet(sid))
         except ApiError as e:
             raise self._source_error(e, source, "đọc") from None
 
@@ -302,7 +302,14 @@ class GoogleBackend:
                 body={"requests": requests_},
             )
 
-    def write_commune(self, source: str, tabs: list[OutputTab]) -> None:
+    def write_commune(
+        self,
+        source: str,
+        tabs: list[OutputTab],
+        *,
+        expected: str | None = None,
+        identity: str | None = None,
+    ) -> None:
         """Replace these namcoso-owned tabs of one commune sheet, like :meth:`write_master`."""
         sid = self._source_id(source)
         try:

@@ -25,8 +25,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook import Workbook
 from python_calamine import CalamineWorkbook
 
-from ..errors import MasterBusy, MasterUnavailable, SourceUnavailable
-from .base import Grid, OutputTab
+from ..errors import MasterBusy, MasterUnavailable, SourceChanged, SourceUnavailable
+from .base import CommuneSheet, Grid, OutputTab
 
 NUMBER_FORMATS = {
     "percent": "0.0%",
@@ -224,9 +224,6 @@ class LocalBackend:
         self._master_fingerprint: str | None = None
         #: The content hash of each commune file as this run last saw it (listing or read).
         self._seen: dict[str, str] = {}
-        #: Sources a commune saved between this run's look at them and the feedback write:
-        #: their new content was not read, so the pipeline must not record it as read.
-        self.edited_during_sync: set[str] = set()
 
     # -- reading -------------------------------------------------------------
     def path_of(self, source: str) -> Path:
@@ -259,15 +256,16 @@ class LocalBackend:
             self._seen.setdefault(source, out[source])
         return out
 
-    def read_commune(self, source: str) -> dict[str, Grid]:
+    def read_commune(self, source: str) -> CommuneSheet:
         path = self.path_of(source)
         self.requests += 1
         if not path.exists():
             raise SourceUnavailable("không tìm thấy tệp", detail=path.name)
         try:
             data = path.read_bytes()
-            self._seen[source] = hashlib.sha256(data).hexdigest()
-            return read_workbook(io.BytesIO(data))
+            token = hashlib.sha256(data).hexdigest()
+            self._seen[source] = token
+            return CommuneSheet(read_workbook(io.BytesIO(data)), token=token)
         except READ_ERRORS as e:
             raise SourceUnavailable("tệp hỏng hoặc không phải .xlsx", detail=path.name) from e
 
@@ -321,7 +319,14 @@ class LocalBackend:
         save_atomically(wb, self.master, before_replace=unchanged_since_load)
         self._master_fingerprint = file_fingerprint(self.master)
 
-    def write_commune(self, source: str, tabs: list[OutputTab]) -> None:
+    def write_commune(
+        self,
+        source: str,
+        tabs: list[OutputTab],
+        *,
+        expected: str | None = None,
+        identity: str | None = None,
+    ) -> None:
         path = self.path_of(source)
         self.requests += 1
         try:
@@ -329,9 +334,9 @@ class LocalBackend:
             wb = openpyxl.load_workbook(io.BytesIO(data))
         except READ_ERRORS as e:
             raise SourceUnavailable("không ghi được phản hồi vào tệp", detail=path.name) from e
-        seen = self._seen.get(source)
-        if seen is not None and hashlib.sha256(data).hexdigest() != seen:
-            self.edited_during_sync.add(source)
+        expected = expected or self._seen.get(source)
+        if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+            raise SourceChanged("tệp vừa được lưu trong lúc đồng bộ", detail=path.name)
         replace_tabs(wb, tabs)
         save_atomically(wb, path)
 
