@@ -40,6 +40,20 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """``[report]``: the letterhead of ``namcoso report``; blank = worked out from the registry."""
+
+    superior: str = ""  # "ĐẢNG BỘ TỈNH BẾN TRE"
+    issuer: str = ""  # "HUYỆN ỦY BA TRI"
+    place: str = ""  # "Ba Tri"
+    number: str = ""  # "      -BC/HU"
+    signer_title: str = ""  # "BÍ THƯ", "PHÓ BÍ THƯ"
+    signer: str = ""
+    recipients: tuple[str, ...] = ()
+    template: str = ""  # an edited copy of templates/report.docx, relative to the project
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded ``namcoso.toml``. Relative paths are resolved against ``root``."""
 
@@ -52,6 +66,7 @@ class Config:
     google: GoogleSettings = field(default_factory=GoogleSettings)
     rules: Rules = field(default_factory=Rules)
     schedule: Schedule = field(default_factory=Schedule)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def lock_path(self) -> Path:
@@ -133,6 +148,7 @@ def load_config(path: Path | None = None) -> Config:
                 f'{CONFIG_NAME}: [schedule] at phải là giờ dạng "HH:MM" (giờ Việt Nam), '
                 f"đang là {moment!r}"
             )
+    report = _typed(ReportSettings, _section(data, "report"), "report")
     state = project.get("state", ".namcoso/state.sqlite")
     return Config(
         root=root,
@@ -144,4 +160,5 @@ def load_config(path: Path | None = None) -> Config:
         google=_typed(GoogleSettings, google, "google"),
         rules=rules,
         schedule=schedule,
+        report=report,
     )

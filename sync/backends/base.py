@@ -8,7 +8,7 @@ between pull and write is the same code for every backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -79,6 +79,13 @@ class Backend(Protocol):
 
     def read_registry(self) -> dict[str, Grid]:
         """The master's district-owned tabs by title. A tab that does not exist is absent.
+
+        Raises :class:`sync.errors.MasterUnavailable` when the master cannot be read.
+        """
+
+    def read_master_tabs(self, titles: Iterable[str]) -> dict[str, Grid]:
+        """The master's tabs with these titles, as written (any role). A tab that does not
+        exist is absent. ``namcoso report`` reads the sync-owned tabs through it.
 
         Raises :class:`sync.errors.MasterUnavailable` when the master cannot be read.
         """

@@ -223,6 +223,15 @@ class GoogleBackend:
         wanted = set(self.registry_titles)
         return {title: grid for title, grid in tabs.items() if title in wanted}
 
+    def read_master_tabs(self, titles: Iterable[str]) -> dict[str, Grid]:
+        """The master's tabs with these titles that exist, in one ``spreadsheets.get``."""
+        try:
+            tabs = self._read_spreadsheet(self.master_id)
+        except ApiError as e:
+            raise self._master_error(e, "đọc") from None
+        wanted = set(titles)
+        return {title: grid for title, grid in tabs.items() if title in wanted}
+
     def fingerprints(self, sources: list[str]) -> dict[str, str]:
         """Drive ``version`` of each source found in the folder (one ``files.list`` per
         1000 files). A source not in the folder is left out (the pipeline reads it).
