@@ -21,12 +21,32 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .init import check_demo_folder
     from .replay import run_demo
     from .report import print_demo
 
     root = Path(args.dir)
+    check_demo_folder(root)
     result = run_demo(root, scale=args.scale, out=sys.stdout)
     print_demo(result, root, sys.stdout)
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init import init_project
+
+    result = init_project(Path(args.dir), args.district)
+    root = result.config.parent
+    if result.district:
+        d = result.district
+        print(
+            f"Đã tạo dự án {d.committee} ({d.province}) trong {root}: "
+            f"{len(d.communes)} xã trong trang 'Danh mục xã' của {result.master.name}."
+        )
+    else:
+        print(f"Đã tạo dự án trong {root}: {result.config.name}, {result.master.name}.")
+    print("Tiếp theo: ghi danh mục ấp, cán bộ và phân công vào master, rồi chạy")
+    print(f"  cd {root} && namcoso provision && namcoso sync")
     return 0
 
 
@@ -106,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["district", "province"],
         default="district",
         help="district: huyện Ba Tri; province: toàn tỉnh Bến Tre",
+    )
+    p = add("init", cmd_init, "tạo một dự án mới (namcoso.toml, master.xlsx)", config=False)
+    p.add_argument("dir", metavar="THƯ_MỤC", help="thư mục mới hoặc trống")
+    p.add_argument(
+        "--district",
+        metavar="MÃ_HUYỆN",
+        help="mã huyện của Tổng cục Thống kê (ví dụ 836 = Ba Tri): điền sẵn Danh mục xã",
     )
     p = add("sync", cmd_sync, "đồng bộ một lần (chỉ đọc bảng tính đã thay đổi)")
     p.add_argument("--full", action="store_true", help="đọc lại mọi bảng tính")

@@ -9,7 +9,7 @@ from sync.backends.local import write_workbook
 from sync.cli import build_parser, main
 from sync.layout import commune_layout
 
-COMMANDS = ["demo", "sync", "run", "validate", "provision", "status", "doctor"]
+COMMANDS = ["demo", "init", "sync", "run", "validate", "provision", "status", "doctor"]
 
 
 def test_every_command_has_help_text():
