@@ -21,7 +21,7 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .replay import run_demo
+    from .demo import run_demo
     from .report import print_demo
 
     root = Path(args.dir)
