@@ -147,8 +147,8 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
     from .init import check_demo_folder
-    from .replay import run_demo
     from .report import print_demo
 
     root = Path(args.dir)

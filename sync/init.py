@@ -203,7 +203,7 @@ def check_demo_folder(root: Path) -> None:
     An earlier demo is recognised by its ``namcoso.toml``, exactly as ``namcoso demo``
     writes it; a project whose configuration was edited is no longer a demo.
     """
-    from .demo import CONFIG_TEXT, YEAR
+    from .demo.generate import CONFIG_TEXT, YEAR
 
     root = Path(root)
     if not root.exists():

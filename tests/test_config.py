@@ -79,7 +79,7 @@ def test_period_start_is_required_and_values_are_checked(tmp_path, capsys, text,
 
 
 def test_init_and_demo_configs_load(tmp_path):
-    from sync.demo import CONFIG_TEXT, YEAR
+    from sync.demo.generate import CONFIG_TEXT, YEAR
     from sync.init import init_project
 
     assert load_config(init_project(tmp_path / "new").config).rules.period_start

@@ -138,7 +138,7 @@ def test_demo_refuses_a_real_project_and_leaves_it_alone(tmp_path, capsys):
 
 
 def test_demo_may_rebuild_an_earlier_demo_or_fill_an_empty_folder(tmp_path):
-    from sync.demo import CONFIG_TEXT, YEAR
+    from sync.demo.generate import CONFIG_TEXT, YEAR
     from sync.init import check_demo_folder
 
     earlier = tmp_path / "ba-tri-demo"
