@@ -217,12 +217,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .doctor import doctor
+    from .doctor import doctor, exit_code
 
     checks = doctor(_config(args))
     for name, ok, detail in checks:
         print(f"[{'OK' if ok else 'LỖI'}] {name}: {detail}")
-    return int(not all(ok for _, ok, _ in checks))
+    return exit_code(checks)
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
