@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from docx.shared import Mm
@@ -12,21 +13,21 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateError
 
 from ..errors import NamcosoError
-from ..layout import TEMPLATES_DIR
+from ..resources import TEMPLATES_DIR
 
 TEMPLATE_NAME = "report.docx"
 CHART_WIDTH = Mm(150)
 
 
-def packaged_template() -> Path:
-    """The template shipped with namcoso (``templates/report.docx``)."""
+def packaged_template() -> Traversable:
+    """The template shipped with namcoso (``templates/report.docx``, package data)."""
     return TEMPLATES_DIR / TEMPLATE_NAME
 
 
-def render(template: Path, context: dict, charts: dict[str, io.BytesIO]) -> bytes:
+def render(template: Path | Traversable, context: dict, charts: dict[str, io.BytesIO]) -> bytes:
     """The filled document as bytes. A template staff broke in Word is one clear line."""
     try:
-        doc = DocxTemplate(str(template))
+        doc = DocxTemplate(io.BytesIO(template.read_bytes()))
         doc.init_docx()
     except Exception as e:  # missing, not a .docx, damaged: whatever the zip/XML layer says
         raise NamcosoError(f"Không đọc được mẫu báo cáo {template}", detail=str(e)) from e
