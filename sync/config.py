@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 CONFIG_NAME = "namcoso.toml"
-SECTIONS = ("project", "local", "google", "rules", "schedule")
+SECTIONS = ("project", "local", "google", "rules", "schedule", "report")
 
 
 @dataclass(frozen=True)
