@@ -36,7 +36,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     result = run_sync(_config(args), full=args.full, dry_run=args.dry_run, accept=args.accept or ())
     print_sync(result, sys.stdout)
-    return 0
+    return result.exit_code
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -67,12 +67,21 @@ class SyncResult:
     communes_written: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    #: Communes whose feedback could not be written this run (postponed to the next).
+    unwritten: list[str] = field(default_factory=list)
     tabs: dict[str, OutputTab] = field(default_factory=dict)
     dry_run: bool = False
 
     @property
     def changed(self) -> bool:
         return bool(self.master_tabs_written or self.communes_written)
+
+    @property
+    def exit_code(self) -> int:
+        """What ``namcoso sync`` exits with (SPEC "Commands"): 0 done; 3 done, but one or
+        more communes could not be read or written (their last good rows kept). A run in
+        which no commune could be read is therefore never 0."""
+        return 3 if self.unreadable or self.unwritten else 0
 
     def log_row(self) -> list:
         return _log_row(self.started, self.mode, self.stats())
@@ -432,6 +441,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
                 continue
             except SourceUnavailable as e:
                 log.warning("Xã %s: không ghi được phản hồi: %s", code, e)
+                result.unwritten.append(code)
                 continue
             change.outputs[f"commune:{code}"] = digest
             crash_point("after_commune_write")
