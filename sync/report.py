@@ -36,15 +36,11 @@ def print_sync(result, out: TextIO) -> None:
     for code in result.unreadable:
         print(f"Xã {code}: không đọc được bảng tính, giữ số liệu lần trước.", file=out)
     for code in getattr(result, "refused", []):
-        print(
-            f"Xã {code}: bảng tính không phải của xã này (hoặc trùng với xã khác), giữ số liệu lần trước.",
-            file=out,
-        )
+        why = "bảng tính không phải của xã này hoặc trùng với xã khác"
+        print(f"Xã {code}: {why}, giữ số liệu lần trước.", file=out)
     for code in getattr(result, "unwritten", []):
-        print(
-            f"Xã {code}: chưa ghi được phản hồi (tệp đang mở hoặc không ghi được), sẽ ghi lần sau.",
-            file=out,
-        )
+        why = "chưa ghi được phản hồi (tệp đang mở hoặc không ghi được)"
+        print(f"Xã {code}: {why}, sẽ ghi lần sau.", file=out)
     for code in result.held:
         print(
             f"Xã {code}: số dòng giảm mạnh, giữ số liệu cũ "
