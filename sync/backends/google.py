@@ -33,10 +33,10 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote
 
 import requests
 from google.auth.transport.requests import AuthorizedSession
+from gspread.utils import quote
 
 from ..config import Config, Rules
 from ..errors import ConfigError, MasterUnavailable, NamcosoError, SourceUnavailable
@@ -46,7 +46,6 @@ from .google_cells import MAX_BODY_BYTES, SheetInfo, grid_of, pack, sheet_info, 
 from .google_transport import (
     DRIVE_FILES_URL,
     SCOPES,
-    SHEETS_URL,
     ApiError,
     Pacer,
     Transport,
@@ -145,7 +144,12 @@ class GoogleBackend:
                 else shared_pacer(client_email or "default", requests_per_minute)
             )
         self.transport = Transport(
-            session, pacer=pacer, sleep=sleep, rng=rng, max_attempts=max_attempts, timeout=timeout
+            session=session,
+            pacer=pacer,
+            sleep=sleep,
+            rng=rng,
+            max_attempts=max_attempts,
+            timeout=timeout,
         )
         self.max_body_bytes = max_body_bytes
         self._sheets: dict[str, dict[str, SheetInfo]] = {}  # spreadsheet ID → title → tab
@@ -295,12 +299,7 @@ class GoogleBackend:
         sheet_ids = {title: info.sheet_id for title, info in self._sheets[self.master_id].items()}
         requests_ = google_format_requests(sheet_ids, created, self.rules)
         if requests_:
-            self.transport.call(
-                "POST",
-                f"{SHEETS_URL}/{self.master_id}:batchUpdate",
-                kind="write",
-                body={"requests": requests_},
-            )
+            self.transport.batch_update(self.master_id, {"requests": requests_})
 
     def write_commune(
         self,
@@ -345,12 +344,7 @@ class GoogleBackend:
             try:
                 for batch in pack_titled(groups, self.max_body_bytes):
                     titles, body = batch
-                    self.transport.call(
-                        "POST",
-                        f"{SHEETS_URL}/{spreadsheet}:batchUpdate",
-                        kind="write",
-                        body={"requests": body},
-                    )
+                    self.transport.batch_update(spreadsheet, {"requests": body})
                     for title in titles:
                         sheets[title] = new_infos[title]
                         done.add(title)
@@ -375,7 +369,7 @@ class GoogleBackend:
         }
         files: list[dict[str, Any]] = []
         while True:
-            reply = self.transport.call("GET", DRIVE_FILES_URL, kind="read", params=params)
+            reply = self.transport.get_json(DRIVE_FILES_URL, params)
             for f in reply.get("files", []):
                 files.append(f)
                 if f.get("id") and f.get("name"):
@@ -387,18 +381,14 @@ class GoogleBackend:
 
     def drive_file(self, file_id: str, fields: str) -> dict[str, Any]:
         """One Drive file's metadata (``files.get``); raises :class:`ApiError`."""
-        return self.transport.call(
-            "GET",
-            f"{DRIVE_FILES_URL}/{quote(file_id, safe='')}",
-            kind="read",
-            params={"fields": fields, "supportsAllDrives": "true"},
+        return self.transport.get_json(
+            f"{DRIVE_FILES_URL}/{quote(file_id)}",
+            {"fields": fields, "supportsAllDrives": "true"},
         )
 
     # -- internals ----------------------------------------------------------------------
     def _read_spreadsheet(self, sid: str) -> dict[str, Grid]:
-        reply = self.transport.call(
-            "GET", f"{SHEETS_URL}/{sid}", kind="read", params={"fields": GRID_MASK}
-        )
+        reply = self.transport.spreadsheets_get(sid, {"fields": GRID_MASK})
         self._remember(sid, reply)
         grids = {
             sheet.get("properties", {}).get("title", ""): grid_of(sheet)
@@ -434,9 +424,7 @@ class GoogleBackend:
         return missing
 
     def _read_properties(self, sid: str) -> dict[str, SheetInfo]:
-        reply = self.transport.call(
-            "GET", f"{SHEETS_URL}/{sid}", kind="read", params={"fields": PROPERTIES_MASK}
-        )
+        reply = self.transport.fetch_sheet_metadata(sid, {"fields": PROPERTIES_MASK})
         return self._remember(sid, reply)
 
     def _remember(self, sid: str, reply: dict[str, Any]) -> dict[str, SheetInfo]:
