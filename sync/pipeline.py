@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .backends.base import Backend, OutputTab
+from .charts import chart_tab
 from .config import Config
 from .errors import SourceChanged, SourceUnavailable
 from .faults import crash_point
@@ -43,7 +44,6 @@ from .summarize import (
     support_stats,
 )
 from .validate import PERIOD_KEYS, CommuneResult, Tables, row_count, validate_communes
-from .views import chart_tab
 
 log = logging.getLogger("namcoso")
 VIETNAM = timezone(timedelta(hours=7))
@@ -101,7 +101,7 @@ def make_backend(config: Config) -> Backend:
 
         return GoogleBackend.from_config(config)
     from .backends.local import LocalBackend
-    from .views import master_decorator
+    from .backends.local_views import master_decorator
 
     titles = [t.title for t in master_layout().by_role("registry")]
     decorate = master_decorator(config.rules)
