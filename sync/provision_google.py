@@ -295,6 +295,9 @@ class _GoogleProvisioner:
         requests = google_sheet_requests(
             code, registry, first, [self.account] if self.account else []
         )
+        from .backends.google_cells import identity_request
+
+        requests.append(identity_request(code))  # the sheet says whose it is
         self.transport.batch_update(sid, {"requests": requests})
         return sid
 
