@@ -381,7 +381,9 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             if source
         ]
         reads = [p for p in pulled if isinstance(p, _Read)]
-        checked = validate_communes({r.code: r.raws for r in reads}, registry, now.date())
+        checked = validate_communes(
+            {r.code: r.raws for r in reads}, registry, now.date(), config.rules.period_start
+        )
         communes = [
             _accept_one(
                 p, checked[p.code], store, config, now, full, p.code in accept, result, change
