@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -39,14 +39,17 @@ def name_key(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _prefixes() -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
-    """(exact, folded) prefix word groups, longest first."""
+def _prefixes() -> tuple[dict[str, tuple[tuple[str, ...], ...]], ...]:
+    """(exact, folded) prefix word groups by their first word, longest first."""
     exact = {name_words(p) for p in vocab().hamlet_prefix_words}
     loose = {tuple(map(loose_word, p)) for p in exact}
-    return (
-        tuple(sorted(exact, key=len, reverse=True)),
-        tuple(sorted(loose, key=len, reverse=True)),
-    )
+    out = []
+    for groups in (exact, loose):
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for group in sorted(groups, key=len, reverse=True):
+            by_first.setdefault(group[0], []).append(group)
+        out.append({k: tuple(v) for k, v in by_first.items()})
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
@@ -55,30 +58,39 @@ def _kinds() -> dict[tuple[str, ...], tuple[str, ...]]:
     return {name_words(k): name_words(v) for k, v in vocab().hamlet_prefix_kinds.items()}
 
 
-def _split(
-    words: tuple[str, ...], prefixes: tuple[tuple[str, ...], ...]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(one leading prefix group, the rest), when something is left after it."""
-    for prefix in prefixes:
+def _prefix(words: tuple[str, ...], prefixes: dict[str, tuple[tuple[str, ...], ...]]) -> int:
+    """How many leading words are one prefix group (0: none), when something is left."""
+    for prefix in prefixes.get(words[0], ()) if words else ():
         if len(words) > len(prefix) and words[: len(prefix)] == prefix:
-            return prefix, words[len(prefix) :]
-    return (), words
+            return len(prefix)
+    return 0
 
 
-@lru_cache(maxsize=200_000)
-def name_keys(name: str) -> tuple[str, str, frozenset[str]]:
-    """(the name as typed, without its prefix, its forms without diacritics), each a key.
+class NameKeys(NamedTuple):
+    """The keys a name is matched by (see :class:`NameIndex`)."""
 
-    The first two compare every diacritic (tone placement aside, see
-    :func:`sync.text.name_words`); the first reads a prefix as the kind it names ("KP 1"
-    is "Khu phố 1"); the last is how the name reads with no diacritics at all."""
+    full: str  # every diacritic, a prefix read as its kind ("KP 1" is "khu phố 1")
+    stripped: str  # every diacritic, without the prefix
+    loose: str  # without diacritics, without the prefix
+    loose_alt: str  # without diacritics, without a prefix recognised once folded
+
+
+@lru_cache(maxsize=400_000)
+def name_keys(name: str) -> NameKeys:
+    """How a name is matched: tone placement, case, spacing and punctuation aside (see
+    :func:`sync.text.name_words`), with and without diacritics and prefix."""
     words = name_words(name)
     exact_prefixes, loose_prefixes = _prefixes()
-    prefix, stripped = _split(words, exact_prefixes)
-    full = (*_kinds().get(prefix, prefix), *stripped)
-    folded = tuple(map(loose_word, words))
-    loose = {" ".join(map(loose_word, stripped)), " ".join(_split(folded, loose_prefixes)[1])}
-    return " ".join(full), " ".join(stripped), frozenset(loose)
+    n = _prefix(words, exact_prefixes)
+    stripped = words[n:]
+    full = (*_kinds().get(words[:n], words[:n]), *stripped)
+    folded = words if name.isascii() else tuple(map(loose_word, words))
+    return NameKeys(
+        " ".join(full),
+        " ".join(stripped),
+        " ".join(folded[n:]),
+        " ".join(folded[_prefix(folded, loose_prefixes) :]),
+    )
 
 
 @dataclass(frozen=True)
@@ -106,49 +118,111 @@ NO_MATCH = NameMatch("none")
 
 
 class NameIndex:
-    """Registered names (and other names of the same thing: a code, a cell's name) → code.
+    """Registered names (and other names of the same thing: a code, a cell's name) → code,
+    within scopes (a commune's hamlets), or one scope ``""`` for communes and cadres.
 
     A typed name is matched as SPEC "Names are identities" says: exactly as written,
     then exactly without its "Ấp"/"Khu phố"/"KP" prefix, then ignoring diacritics only if
-    exactly one registered thing matches that way. Nothing is ever picked among several.
+    exactly one registered thing of the scope matches that way. Nothing is ever picked
+    among several.
+
+    Most cells repeat a registered name character for character, so those are looked up
+    as they are; a scope's keys are worked out the first time a name in it is not, and a
+    match once per (scope, typed text).
     """
 
     def __init__(self) -> None:
-        self._tiers: tuple[dict[str, set[str]], ...] = ({}, {}, {})
+        #: (tier, key, scope) → codes
+        self._keys: dict[tuple[int, str, str], list[str]] = {}
+        self._pending: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
+        #: (scope, name exactly as registered) → code, or "" when two codes share it
+        self._verbatim: dict[tuple[str, str], str] = {}
+        self._memo: dict[tuple[str, str], NameMatch] = {}
+        self._by_key: dict[tuple[int, str], set[str]] | None = None
         self.display: dict[str, str] = {}
 
-    def add(self, code: str, display: str, *names: Any) -> None:
+    def add(self, code: str, display: str, *names: Any, scope: str = "") -> None:
         """Register ``code`` shown as ``display``, known by ``display`` and ``names``."""
         self.display.setdefault(code, display)
-        for name in (display, *names):
-            if not isinstance(name, str) or not name.strip():
-                continue
-            full, stripped, loose = name_keys(name)
-            self._tiers[0].setdefault(full, set()).add(code)
-            self._tiers[1].setdefault(stripped, set()).add(code)
-            for key in loose:
-                self._tiers[2].setdefault(key, set()).add(code)
+        names = (display, *names)
+        self._pending.setdefault(scope, []).append((code, names))
+        for name in names:
+            if isinstance(name, str) and name:
+                known = self._verbatim.setdefault((scope, name), code)
+                if known != code:
+                    self._verbatim[(scope, name)] = ""
+        self._memo.clear()
+        self._by_key = None
 
-    def match(self, typed: Any) -> NameMatch:
-        """Read one typed name (see the class docstring)."""
+    def _build(self, scope: str) -> None:
+        for code, names in self._pending.pop(scope, ()):
+            for name in names:
+                if not isinstance(name, str) or not name.strip():
+                    continue
+                keys = name_keys(name)
+                for tier, key in ((0, keys.full), (1, keys.stripped), (2, keys.loose)):
+                    codes = self._keys.setdefault((tier, key, scope), [])
+                    if code not in codes:
+                        codes.append(code)
+                if keys.loose_alt != keys.loose:
+                    codes = self._keys.setdefault((2, keys.loose_alt, scope), [])
+                    if code not in codes:
+                        codes.append(code)
+
+    @staticmethod
+    def _tiers(typed: str) -> tuple[tuple[int, str], ...]:
+        keys = name_keys(typed)
+        return ((0, keys.full), (1, keys.stripped), (2, keys.loose), (2, keys.loose_alt))
+
+    def match(self, typed: Any, scope: str = "") -> NameMatch:
+        """Read one typed name within ``scope`` (see the class docstring)."""
         if not isinstance(typed, str) or not typed.strip():
             return NO_MATCH
-        full, stripped, loose = name_keys(typed)
-        for tier, keys in enumerate(((full,), (stripped,), tuple(loose))):
-            codes = sorted(set().union(*(self._tiers[tier].get(k, ()) for k in keys)))
-            if codes:
-                how = "ambiguous" if len(codes) > 1 else "loose" if tier == 2 else "exact"
-                names = tuple(self.display[c] for c in codes)
-                return NameMatch(how, tuple(codes), names, tier < 2)
-        return NO_MATCH
+        memo = self._memo.get((scope, typed))
+        if memo is not None:
+            return memo
+        code = self._verbatim.get((scope, typed))
+        if code:
+            result = NameMatch("exact", (code,), (self.display[code],))
+        else:
+            result = self._match_keys(typed, scope)
+        self._memo[(scope, typed)] = result
+        return result
 
-    def twins(self) -> list[list[str]]:
-        """Groups of codes whose names read the same once diacritics are ignored."""
-        groups: dict[str, list[str]] = {}
-        for code, display in self.display.items():
-            stripped = name_keys(display)[1]
-            groups.setdefault(" ".join(map(loose_word, stripped.split())), []).append(code)
-        return [codes for codes in groups.values() if len(codes) > 1]
+    def _match_keys(self, typed: str, scope: str) -> NameMatch:
+        if scope in self._pending:
+            self._build(scope)
+        found: list[str] = []
+        tier = 0
+        for tier, key in self._tiers(typed):
+            found.extend(c for c in self._keys.get((tier, key, scope), ()) if c not in found)
+            if found and tier < 2:
+                break
+        if not found:
+            return NO_MATCH
+        how = "ambiguous" if len(found) > 1 else "loose" if tier == 2 else "exact"
+        found.sort()
+        return NameMatch(how, tuple(found), tuple(self.display[c] for c in found), tier < 2)
+
+    def scopes(self, typed: Any, exact: bool = False) -> list[str]:
+        """The scopes holding something this name reads as: exactly, else (unless
+        ``exact``) without diacritics; in order. (Builds every scope: for the rare name
+        that matches nothing in its own.)"""
+        if not isinstance(typed, str) or not typed.strip():
+            return []
+        if self._by_key is None:
+            for scope in list(self._pending):
+                self._build(scope)
+            self._by_key = {}
+            for tier, key, scope in self._keys:
+                self._by_key.setdefault((tier, key), set()).add(scope)
+        for tiers in ((0, 1), () if exact else (2,)):
+            found = set().union(
+                *(self._by_key.get((t, k), ()) for t, k in self._tiers(typed) if t in tiers)
+            )
+            if found:
+                return sorted(found)
+        return []
 
 
 @dataclass
@@ -164,10 +238,11 @@ class Registry:
     held_hamlets: pd.DataFrame | None = None
 
     @cached_property
-    def _hamlet_indexes(self) -> dict[str, NameIndex]:
-        """Per commune: its hamlets' names, cells' names and codes. A held hamlet is known
-        by a code of its own (``HELD_PREFIX`` + its row), never its duplicated one."""
-        out: dict[str, NameIndex] = {}
+    def _hamlet_index(self) -> NameIndex:
+        """Each commune's hamlets (the scope: the commune code) by name, cell name and code.
+        A held hamlet is known by a code of its own (``HELD_PREFIX`` + its row), never by
+        its duplicated one."""
+        index = NameIndex()
         frames = [(self.hamlets, False)]
         if self.held_hamlets is not None:
             frames.append((self.held_hamlets, True))
@@ -180,22 +255,10 @@ class Registry:
                 strict=True,
             )
             for i, (commune, code, name, cell_name) in enumerate(rows):
-                index = out.setdefault(commune, NameIndex())
                 if held:
-                    index.add(f"{HELD_PREFIX}{i}", name or code, cell_name)
+                    index.add(f"{HELD_PREFIX}{i}", name or code, cell_name, scope=commune)
                 else:
-                    index.add(code, name or code, cell_name, code)
-        return out
-
-    @cached_property
-    def _hamlet_owner_index(self) -> NameIndex:
-        """Every hamlet of the district by its names, the code naming its commune."""
-        index = NameIndex()
-        h = self.hamlets
-        for commune, code, name, cell_name in zip(
-            h["commune_code"], h["code"], h["name"], h["cell_name"], strict=True
-        ):
-            index.add(f"{commune}|{code}", name or code, cell_name, code)
+                    index.add(code, name or code, cell_name, code, scope=commune)
         return index
 
     @cached_property
@@ -262,16 +325,12 @@ class Registry:
 
         A match on a held hamlet (its code duplicated in the registry) has a code starting
         with ``HELD_PREFIX``."""
-        index = self._hamlet_indexes.get(commune)
-        return index.match(typed) if index is not None else NO_MATCH
+        return self._hamlet_index.match(typed, commune)
 
     def owners(self, typed: Any, exact: bool = False) -> list[str]:
         """Communes with a hamlet this typed name reads as (exactly, else by ignoring
         diacritics unless ``exact``), in code order."""
-        found = self._hamlet_owner_index.match(typed)
-        if exact and not found.by_diacritics:
-            return []
-        return sorted({c.partition("|")[0] for c in found.codes})
+        return self._hamlet_index.scopes(typed, exact)
 
     def match_commune(self, typed: Any) -> NameMatch:
         """Read a commune name (or code) against ``Danh mục xã``."""
@@ -340,26 +399,22 @@ def _first_of_each_code(
 def _twin_findings(hamlets: pd.DataFrame, raw: Any, findings: list[Finding]) -> None:
     """Two hamlets of one commune whose names read the same without diacritics: names
     typed in that commune must then be exact, so the district is told."""
-    for _commune, group in hamlets.groupby("commune_code", sort=False):
-        index = NameIndex()
-        rows = {}
-        for code, name, row in zip(group["code"], group["name"], group["_row"], strict=True):
-            if name:
-                index.add(code, name)
-                rows[code] = row
-        for codes in index.twins():
-            for code in codes:
-                others = [f'"{index.display[c]}"' for c in codes if c != code]
-                findings.append(
-                    finding(
-                        "registry_diacritic_twins",
-                        tab=raw.title,
-                        cell=raw.cell("name", rows[code]),
-                        row=rows[code],
-                        value=index.display[code],
-                        others=", ".join(others),
-                    )
+    keys = hamlets["name"].map(lambda n: name_key(n) if n else "")
+    pairs = pd.DataFrame({"commune": hamlets["commune_code"], "key": keys})
+    twin = hamlets[(keys != "") & pairs.duplicated(keep=False)]
+    for _, group in twin.groupby([twin["commune_code"], keys[twin.index]], sort=False):
+        for name, row in zip(group["name"], group["_row"], strict=True):
+            others = ", ".join(f'"{n}"' for n in group["name"] if n != name) or f'"{name}"'
+            findings.append(
+                finding(
+                    "registry_diacritic_twins",
+                    tab=raw.title,
+                    cell=raw.cell("name", row),
+                    row=row,
+                    value=name,
+                    others=others,
                 )
+            )
 
 
 def _unknown_units(
