@@ -49,7 +49,8 @@ communes_dir = "communes"
 
 [rules]
 period_start = "{year}-01"
-"""
+""".replace("{year}", str(YEAR - 1))  # from the oldest year the demo holds (its 2017
+# ratings): a year before period_start is refused (SPEC "Rules")
 # Planted problems, by position in the district list. Province keeps fewer of them.
 PLANTS = {
     0: ("bad_amount",), 1: ("formula_eq",), 2: ("formula_plus",), 3: ("unknown_hamlet",),
@@ -545,9 +546,7 @@ def build_demo_project(root: Path, *, scale: str = "district") -> Path:
     for code, tabs in project.communes.items():
         write_workbook(root / "communes" / f"{code}.xlsx", tabs)
     config = root / "namcoso.toml"
-    # The period starts with the oldest year the demo holds (its 2017 ratings): a year
-    # before period_start is refused (SPEC "Rules").
-    config.write_text(CONFIG_TEXT.format(name=project.name, year=YEAR - 1), encoding="utf-8")
+    config.write_text(CONFIG_TEXT.format(name=project.name, year=YEAR), encoding="utf-8")
     return config
 
 
