@@ -25,8 +25,15 @@ import numpy as np
 import pandas as pd
 
 from .backends.base import Backend, OutputTab
+from .charts import chart_tab
 from .config import Config, Rules
-from .errors import MasterUnavailable, SourceChanged, SourceUnavailable, StateUnavailable
+from .errors import (
+    ConfigError,
+    MasterUnavailable,
+    SourceChanged,
+    SourceUnavailable,
+    StateUnavailable,
+)
 from .faults import crash_point
 from .findings import ERROR, Finding, finding
 from .layout import commune_layout, master_layout
@@ -50,7 +57,6 @@ from .summarize import (
     support_stats,
 )
 from .validate import PERIOD_KEYS, CommuneResult, Tables, row_count, validate_communes
-from .views import chart_tab
 
 log = logging.getLogger("namcoso")
 VIETNAM = timezone(timedelta(hours=7))
@@ -124,7 +130,7 @@ def make_backend(config: Config) -> Backend:
 
         return GoogleBackend.from_config(config)
     from .backends.local import LocalBackend
-    from .views import master_decorator
+    from .backends.local_views import master_decorator
 
     titles = [t.title for t in master_layout().by_role("registry")]
     decorate = master_decorator(config.rules)
@@ -574,7 +580,7 @@ def feedback_due(
     for o in outcomes:
         if not o.writable:
             continue
-        own = [assignments_tab(o.code, registry), feedback_tab(o.findings)]
+        own = [assignments_tab(o.code, registry), feedback_tab(o.findings, row_count(o.tables))]
         digest = content_hash(own)
         stale = hashes.get(f"commune:{o.code}") != digest or o.has_own_tabs is False
         if stale or hashes.get(f"postponed:{o.code}"):  # a write put off: try it again
@@ -656,6 +662,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
     with StateStore(config.state_path) as store:
         # 1. Plan: the registry, what changed, and (a lost store) the last good rows.
         registry = load_registry(backend.read_registry())
+        check_accepted(accept, registry.communes["code"])
         change = StateChange()
         last = LastGood(store, {})
         if store.is_new():
@@ -676,7 +683,9 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         pulled = [pull(s, backend, registry, last) for s in sources]
         pulled = refuse_twins(pulled, sources, registry, last)
         reads = [p for p in pulled if isinstance(p, Read)]
-        checked = validate_communes({r.src.code: r.raws for r in reads}, registry, now.date())
+        checked = validate_communes(
+            {r.src.code: r.raws for r in reads}, registry, now.date(), config.rules.period_start
+        )
         # 4. Accept each read (drop guard per tab).
         outcomes = [
             _take(p, checked[p.src.code], last, config.rules, now, full, accept)
@@ -834,6 +843,17 @@ def _write_feedback(backend: Backend, due: list[Feedback], written: Written) -> 
         for code in written.communes:
             if sources[code] in refreshed:
                 written.fingerprints[code] = refreshed[sources[code]]
+
+
+def check_accepted(accept: Iterable[str], registered: Iterable[str]) -> None:
+    """``--accept`` names registered communes only: a mistyped code would otherwise accept
+    nothing and say nothing, while the commune it meant stays held."""
+    known = set(registered)
+    unknown = sorted(set(accept) - known)
+    if unknown:
+        raise ConfigError(
+            f"--accept {', '.join(unknown)}: không có xã mã này trong Danh mục xã của master"
+        )
 
 
 def _log_row(started: datetime, mode: str, stats: dict) -> list:
