@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -24,9 +24,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import ConfigError
 from .layout import Tab, master_layout
+from .units import NUMBER_FORMATS, VIETNAM
 
 UNITS_CSV = Path(__file__).parent / "data" / "vn_admin_units_2020.csv"
-VIETNAM = timezone(timedelta(hours=7))
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 LAST_ROW = 1_048_576
 
@@ -174,7 +174,7 @@ def _registry_sheet(wb: openpyxl.Workbook, tab: Tab, rows: list[list]) -> None:
         letter = get_column_letter(col)
         ws.column_dimensions[letter].width = column.width
         if column.type == "date":
-            ws.column_dimensions[letter].number_format = "dd/mm/yyyy"
+            ws.column_dimensions[letter].number_format = NUMBER_FORMATS["date"]
         if column.choices:
             dv = DataValidation(
                 type="list",
