@@ -6,11 +6,12 @@ data in, ``spreadsheets.batchUpdate`` requests out).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import numbers
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -60,6 +61,48 @@ ERROR_TEXT = {
     "LOADING": "#LOADING",
     "ERROR": "#ERROR!",
 }
+
+
+#: The developer metadata key under which a sheet carries its commune code.
+IDENTITY_KEY = "namcoso.commune"
+TOKEN_PREFIX = "sheets-sha256:"
+
+
+def content_token(grids: Mapping[str, Grid], titles: Iterable[str]) -> str:
+    """A digest naming exactly these tabs' values (a tab absent from ``grids`` counts as
+    absent, not as empty): what :meth:`GoogleBackend.read_commune` read, compared with
+    what a feedback write sees."""
+    digest = hashlib.sha256()
+    for title in titles:
+        digest.update(encode_json([title, grids.get(title)]))
+        digest.update(b"\n")
+    return TOKEN_PREFIX + digest.hexdigest()
+
+
+def identity_of(spreadsheet: Mapping[str, Any]) -> str:
+    """The commune code in a spreadsheet's developer metadata ("" when none). Several
+    different codes come back joined by commas: never one of them guessed."""
+    codes = {
+        str(m.get("metadataValue", ""))
+        for m in spreadsheet.get("developerMetadata") or []
+        if m.get("metadataKey") == IDENTITY_KEY
+    }
+    return ",".join(sorted(codes))
+
+
+def identity_request(code: str) -> dict[str, Any]:
+    """The batchUpdate request that stamps ``code`` on a spreadsheet, where people do not
+    see or edit it (spreadsheet-level developer metadata, visible to apps with access)."""
+    return {
+        "createDeveloperMetadata": {
+            "developerMetadata": {
+                "metadataKey": IDENTITY_KEY,
+                "metadataValue": code,
+                "location": {"spreadsheet": True},
+                "visibility": "DOCUMENT",
+            }
+        }
+    }
 
 
 @dataclass
