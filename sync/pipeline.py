@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Literal
 
 import numpy as np
@@ -56,10 +56,10 @@ from .summarize import (
     rating_stats,
     support_stats,
 )
-from .validate import PERIOD_KEYS, CommuneResult, Tables, row_count, validate_communes
+from .units import VIETNAM
+from .validate import CommuneResult, Tables, row_count, validate_communes
 
 log = logging.getLogger("namcoso")
-VIETNAM = timezone(timedelta(hours=7))
 INPUT_TABS = [t.key for t in commune_layout().by_role("input")]
 OWN_TITLES = frozenset(commune_layout()[k].title for k in ("assignments", "feedback"))
 
@@ -523,10 +523,10 @@ class LastGood:
 def note_first_seen(change: StateChange, code: str, tables: Tables, now: datetime) -> None:
     """Remember when each (hamlet, period) of a commune's accepted tables was seen."""
     iso = now.isoformat()
-    for tab_key, period in PERIOD_KEYS.items():
-        if tab_key in tables and tables.rows(tab_key):
-            hamlets = tables.column(tab_key, "hamlet_code")
-            periods = tables.column(tab_key, period, text=True)
+    for tab in commune_layout().by_role("input"):
+        if tab.period and tab.key in tables and tables.rows(tab.key):
+            hamlets = tables.column(tab.key, "hamlet_code")
+            periods = tables.column(tab.key, tab.period, text=True)
             change.first_seen.append((code, hamlets, periods, iso))
 
 

@@ -26,8 +26,6 @@ from .values import PARSERS, BadValue, map_distinct, parse_column, parse_text
 FORMULA_STARTS = ("=", "+", "-", "@")
 #: Columns where a blank cell is allowed although the column is required in the template.
 BLANK_ALLOWED = {("meetings", "meeting_date"), ("meetings", "present")}
-#: Which column is a report's period, per tab that has one (duplicate checks, first-seen times).
-PERIOD_KEYS = {"meetings": "month", "ratings": "year"}
 
 
 class Tables(Mapping[str, pd.DataFrame]):
@@ -463,7 +461,7 @@ def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str])
     thousand short findings (memory, the state store and the feedback tab grow linearly).
     """
     tab_key = check.tab.key
-    period = PERIOD_KEYS.get(tab_key)
+    period = check.tab.period  # templates/commune.toml: the column a report's period is in
     if period is None or accepted.empty:
         return accepted
     key = ["hamlet_code", period]

@@ -26,14 +26,9 @@ from openpyxl.workbook import Workbook
 from python_calamine import CalamineWorkbook
 
 from ..errors import MasterBusy, MasterUnavailable, SourceChanged, SourceUnavailable
+from ..units import NUMBER_FORMATS
 from .base import CommuneSheet, Grid, OutputTab
 
-NUMBER_FORMATS = {
-    "percent": "0.0%",
-    "date": "dd/mm/yyyy",
-    "vnd": "#,##0",
-    "integer": "0",
-}
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 READ_ERRORS = (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError)
 
