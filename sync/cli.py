@@ -185,7 +185,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     accept = [commune_code(code) for code in args.accept or ()]
     result = run_sync(_config(args), full=args.full, dry_run=args.dry_run, accept=accept)
     print_sync(result, sys.stdout)
-    return 0
+    return result.exit_code
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

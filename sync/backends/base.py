@@ -8,7 +8,7 @@ between pull and write is the same code for every backend.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -83,13 +83,6 @@ class Backend(Protocol):
         Raises :class:`sync.errors.MasterUnavailable` when the master cannot be read.
         """
 
-    def read_master_tabs(self, titles: Iterable[str]) -> dict[str, Grid]:
-        """The master's tabs with these titles, as written (any role). A tab that does not
-        exist is absent. ``namcoso report`` reads the sync-owned tabs through it.
-
-        Raises :class:`sync.errors.MasterUnavailable` when the master cannot be read.
-        """
-
     def fingerprints(self, sources: list[str]) -> dict[str, str]:
         """A fingerprint per commune source that changes whenever its content changes.
 
@@ -100,6 +93,13 @@ class Backend(Protocol):
         """Every tab of one commune sheet by title, with its read token and identity.
 
         Raises :class:`sync.errors.SourceUnavailable` when it cannot be read.
+        """
+
+    def read_master_tabs(self, titles: list[str]) -> dict[str, Grid]:
+        """These tabs of the master by title (those that exist), as raw values. The
+        pipeline reads the ``TH`` tabs to rebuild a lost state store.
+
+        Raises :class:`sync.errors.MasterUnavailable` when the master cannot be read.
         """
 
     def write_master(self, tabs: list[OutputTab]) -> None:
