@@ -359,7 +359,7 @@ def body(doc) -> None:
         "Kết quả đánh giá, xếp loại chất lượng năm {{ year }}, {{ scope }} có "
         "{{ r.HTXSNV }}/{{ r.cells }} chi bộ ấp, khu phố hoàn thành xuất sắc nhiệm vụ, "
         "{{ r.HTTNV }} hoàn thành tốt nhiệm vụ, hoàn thành nhiệm vụ {{ r.HTNV }}, "
-        "{% if r.KHTNV %}{{ r.KHTNV }} chi bộ không hoàn thành nhiệm vụ{% else %}không có chi "
+        "{% if r.failed %}{{ r.KHTNV }} chi bộ không hoàn thành nhiệm vụ{% else %}không có chi "
         "bộ không hoàn thành nhiệm vụ{% endif %}{% if r.unrated %}; {{ r.unrated }} chi bộ chưa "
         "xếp loại{% endif %}.",
     )

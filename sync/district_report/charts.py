@@ -14,15 +14,10 @@ matplotlib.use("Agg")  # before pyplot: no display on a server or in CI
 import matplotlib.pyplot as plt
 from matplotlib.ticker import PercentFormatter
 
-from .figures import RATING_CODES, Ratings, YearFigures
+from .figures import RATING_CODES, RATING_NAMES, Ratings, YearFigures
 
-RATING_NAMES = {
-    "HTXSNV": "Hoàn thành xuất sắc nhiệm vụ",
-    "HTTNV": "Hoàn thành tốt nhiệm vụ",
-    "HTNV": "Hoàn thành nhiệm vụ",
-    "KHTNV": "Không hoàn thành nhiệm vụ",
-}
-RATING_COLORS = {"HTXSNV": "#1b7837", "HTTNV": "#7fbf7b", "HTNV": "#f6c141", "KHTNV": "#d73027"}
+#: Best rating first: dark green to red.
+RATING_COLORS = ("#1b7837", "#7fbf7b", "#f6c141", "#d73027")
 STATUS_COLORS = ("#4575b4", "#fdae61", "#d73027")
 DPI = 150
 plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9})
@@ -87,11 +82,9 @@ def ratings_chart(ratings: list[Ratings]) -> io.BytesIO:
     fig, ax = plt.subplots(figsize=(6.3, 2.6))
     labels = [str(r.year) for r in ratings]
     left = [0] * len(ratings)
-    for code in RATING_CODES:
+    for code, color in zip(RATING_CODES, RATING_COLORS, strict=True):
         values = [r.counts[code] for r in ratings]
-        bars = ax.barh(
-            labels, values, left=left, color=RATING_COLORS[code], label=RATING_NAMES[code]
-        )
+        bars = ax.barh(labels, values, left=left, color=color, label=RATING_NAMES[code])
         for bar, v in zip(bars, values, strict=True):
             if v:
                 ax.text(

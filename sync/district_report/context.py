@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import date
 
 from ..config import Rules
-from .figures import RATING_CODES, CadreLine, CellLine, Ratings, YearFigures
+from .figures import (
+    EXCELLENT,
+    FAILED,
+    RATING_CODES,
+    RATING_NAMES,
+    CadreLine,
+    CellLine,
+    Ratings,
+    YearFigures,
+)
 
 #: A cell under the attendance threshold this many months of a year is named.
 LOW_MONTHS = 3
@@ -79,7 +88,7 @@ def ratings_context(r: Ratings | None, prev: Ratings | None) -> dict | None:
     if r is None:
         return None
     out: dict = {code: number(r.counts[code]) for code in RATING_CODES}
-    out |= {"cells": number(r.cells), "unrated": r.unrated, "KHTNV": r.counts["KHTNV"]}
+    out |= {"cells": number(r.cells), "unrated": r.unrated, "failed": r.counts[FAILED]}
     out["share"] = {code: percent(r.share(code)) for code in RATING_CODES}
     if prev is not None:
         out["prev"] = prev.year
@@ -113,10 +122,10 @@ def year_context(f: YearFigures, rules: Rules, commune: bool) -> dict:
         "not_held": m.not_held,
         "reporting": joined([x.commune for x in flagged], 5) if rep.late + rep.missing else "",
         "households": percent(gap / h.registry) if h.registry and gap else "",
-        "failed": f.ratings.counts["KHTNV"] if f.ratings else 0,
+        "failed": f.ratings.counts[FAILED] if f.ratings else 0,
         "fewer_excellent": (
-            f.previous.counts["HTXSNV"] - f.ratings.counts["HTXSNV"]
-            if f.ratings and f.previous and f.previous.counts["HTXSNV"] > f.ratings.counts["HTXSNV"]
+            max(0, f.previous.counts[EXCELLENT] - f.ratings.counts[EXCELLENT])
+            if f.ratings and f.previous
             else 0
         ),
     }
@@ -265,15 +274,10 @@ def review_rows(years: list[YearFigures]) -> list[dict]:
     rows: list[tuple[str, list, bool]] = [
         ("Số chi bộ ấp, khu phố", [f.assignment.hamlets for f in years], False),
         *[
-            (label, [rating(f, code) for f in years], False)
-            for code, label in (
-                ("HTXSNV", "Hoàn thành xuất sắc nhiệm vụ (chi bộ)"),
-                ("HTTNV", "Hoàn thành tốt nhiệm vụ (chi bộ)"),
-                ("HTNV", "Hoàn thành nhiệm vụ (chi bộ)"),
-                ("KHTNV", "Không hoàn thành nhiệm vụ (chi bộ)"),
-            )
+            (f"{label} (chi bộ)", [rating(f, code) for f in years], False)
+            for code, label in RATING_NAMES.items()
         ],
-        ("Tỷ lệ hoàn thành xuất sắc nhiệm vụ", [share(f, "HTXSNV") for f in years], True),
+        ("Tỷ lệ hoàn thành xuất sắc nhiệm vụ", [share(f, EXCELLENT) for f in years], True),
         ("Số lượt sinh hoạt chi bộ", [f.meetings.held for f in years], False),
         ("Số lượt chi bộ không sinh hoạt", [f.meetings.not_held for f in years], False),
         ("Tỷ lệ đảng viên dự sinh hoạt bình quân", [f.meetings.attendance for f in years], True),

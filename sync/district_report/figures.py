@@ -32,6 +32,9 @@ from ..summarize import (
 from .tables import MasterTables
 
 RATING_CODES = tuple(r.code for r in vocab().ratings)
+#: The four ratings, best first (``mappings/vocab.toml``).
+EXCELLENT, GOOD, DONE, FAILED = RATING_CODES
+RATING_NAMES = {r.code: r.label for r in vocab().ratings}
 RATING_LABELS = {r.label: r.code for r in vocab().ratings}
 YES = vocab().yes_label
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..backends.base import Grid
 from ..errors import MasterUnavailable
-from ..layout import master_layout
+from ..layout import master_layout, vocab
 from ..registry import Registry, commune_code
 from ..values import BadValue, parse_date, parse_month
 
@@ -38,10 +38,7 @@ _NUMBERS = {
     "present",
     "attendance",
     "year",
-    "HTXSNV",
-    "HTTNV",
-    "HTNV",
-    "KHTNV",
+    *(r.code for r in vocab().ratings),
     "unrated",
     "cells",
     "excellent_share",
