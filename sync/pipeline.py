@@ -280,7 +280,7 @@ def _summary_tabs(
         "ratings": tables["ratings"],
         "support": tables["support"],
         "households": tables["households"],
-        "rating_stats": rating_stats(tables["ratings"], registry),
+        "rating_stats": rating_stats(tables["ratings"], registry, config.total_label),
         "meeting_stats": meeting_stats(
             tables["meetings"],
             registry,
@@ -289,7 +289,7 @@ def _summary_tabs(
         ),
         "cadre_stats": cadre_stats(tables["meetings"], registry, config.rules),
         "household_stats": household_stats(tables["households"], registry),
-        "support_stats": support_stats(tables["support"], registry),
+        "support_stats": support_stats(tables["support"], registry, config.total_label),
         "progress": progress(
             tables["meetings"], registry, config.rules, months, seen, states, now.date()
         ),

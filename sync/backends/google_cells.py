@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from ..units import MONTH_FORMAT
 from .base import Grid, OutputTab
 from .google_transport import encode_json
 
@@ -28,6 +29,7 @@ MAX_BODY_BYTES = 2_000_000
 
 NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "date": {"type": "DATE", "pattern": "dd/mm/yyyy"},
+    "month": {"type": "DATE", "pattern": MONTH_FORMAT},
     "datetime": {"type": "DATE_TIME", "pattern": "dd/mm/yyyy hh:mm"},
     "percent": {"type": "PERCENT", "pattern": "0.0%"},
     "vnd": {"type": "NUMBER", "pattern": "#,##0"},

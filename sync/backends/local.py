@@ -26,11 +26,13 @@ from openpyxl.workbook import Workbook
 from python_calamine import CalamineWorkbook
 
 from ..errors import MasterBusy, MasterUnavailable, SourceChanged, SourceUnavailable
+from ..units import MONTH_FORMAT
 from .base import CommuneSheet, Grid, OutputTab
 
 NUMBER_FORMATS = {
     "percent": "0.0%",
     "date": "dd/mm/yyyy",
+    "month": MONTH_FORMAT,
     "vnd": "#,##0",
     "integer": "0",
 }
