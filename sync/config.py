@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 CONFIG_NAME = "namcoso.toml"
-SECTIONS = ("project", "local", "google", "rules", "schedule")
+SECTIONS = ("project", "local", "google", "rules", "schedule", "report")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,20 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """``[report]``: the letterhead of ``namcoso report``; blank = worked out from the registry."""
+
+    superior: str = ""  # "ĐẢNG BỘ TỈNH BẾN TRE"
+    issuer: str = ""  # "HUYỆN ỦY BA TRI"
+    place: str = ""  # "Ba Tri"
+    number: str = ""  # "      -BC/HU"
+    signer_title: str = ""  # "BÍ THƯ", "PHÓ BÍ THƯ"
+    signer: str = ""
+    recipients: tuple[str, ...] = ()
+    template: str = ""  # an edited copy of templates/report.docx, relative to the project
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded ``namcoso.toml``. Relative paths are resolved against ``root``."""
 
@@ -58,6 +72,7 @@ class Config:
     google: GoogleSettings = field(default_factory=GoogleSettings)
     rules: Rules = field(default_factory=Rules)
     schedule: Schedule = field(default_factory=Schedule)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def total_label(self) -> str:
@@ -205,6 +220,7 @@ def load_config(path: Path | None = None) -> Config:
             f"{CONFIG_NAME}: [project] scope phải là một trong {', '.join(SCOPES)}, "
             f"đang là {project['scope']!r}"
         )
+    report = _typed(ReportSettings, _section(data, "report"), "report")
     state = project.get("state", ".namcoso/state.sqlite")
     return Config(
         root=root,
@@ -217,4 +233,5 @@ def load_config(path: Path | None = None) -> Config:
         google=_typed(GoogleSettings, google, "google"),
         rules=rules,
         schedule=schedule,
+        report=report,
     )

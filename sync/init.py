@@ -25,7 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import ConfigError
 from .layout import Tab, master_layout
-from .units import vietnam_now
+from .units import NUMBER_FORMATS, vietnam_now
 
 UNITS_CSV = Path(__file__).parent / "data" / "vn_admin_units_2020.csv"
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
@@ -183,7 +183,7 @@ def _registry_sheet(wb: openpyxl.Workbook, tab: Tab, rows: list[list]) -> None:
         letter = get_column_letter(col)
         ws.column_dimensions[letter].width = column.width
         if column.type == "date":
-            ws.column_dimensions[letter].number_format = "dd/mm/yyyy"
+            ws.column_dimensions[letter].number_format = NUMBER_FORMATS["date"]
         if column.choices:
             dv = DataValidation(
                 type="list",

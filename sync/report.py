@@ -35,6 +35,12 @@ def print_sync(result, out: TextIO) -> None:
         print(f"{verb} phản hồi cho {len(result.communes_written)} xã.", file=out)
     for code in result.unreadable:
         print(f"Xã {code}: không đọc được bảng tính, giữ số liệu lần trước.", file=out)
+    for code in getattr(result, "refused", []):
+        why = "bảng tính không phải của xã này hoặc trùng với xã khác"
+        print(f"Xã {code}: {why}, giữ số liệu lần trước.", file=out)
+    for code in getattr(result, "unwritten", []):
+        why = "chưa ghi được phản hồi (tệp đang mở hoặc không ghi được)"
+        print(f"Xã {code}: {why}, sẽ ghi lần sau.", file=out)
     for code in result.held:
         print(
             f"Xã {code}: số dòng giảm mạnh, giữ số liệu cũ "

@@ -17,7 +17,7 @@ from sync.layout import commune_layout
 from sync.lock import run_lock
 from sync.units import VIETNAM, vietnam_now
 
-COMMANDS = ["demo", "init", "sync", "run", "validate", "provision", "status", "doctor"]
+COMMANDS = ["demo", "init", "sync", "run", "validate", "provision", "status", "report", "doctor"]
 
 
 def test_every_command_has_help_text():

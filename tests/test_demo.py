@@ -19,10 +19,8 @@ C = commune_layout()
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "ba-tri-demo"
-    assert main(["demo", "--dir", str(root)]) == 0
-    return root
+def demo(demo_project) -> Path:
+    return demo_project
 
 
 @pytest.fixture(scope="module")

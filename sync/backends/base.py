@@ -95,6 +95,13 @@ class Backend(Protocol):
         Raises :class:`sync.errors.SourceUnavailable` when it cannot be read.
         """
 
+    def read_master_tabs(self, titles: list[str]) -> dict[str, Grid]:
+        """These tabs of the master by title (those that exist), as raw values. The
+        pipeline reads the ``TH`` tabs to rebuild a lost state store.
+
+        Raises :class:`sync.errors.MasterUnavailable` when the master cannot be read.
+        """
+
     def write_master(self, tabs: list[OutputTab]) -> None:
         """Replace these sync-owned tabs of the master at once (all or nothing).
 
