@@ -268,7 +268,20 @@ class GoogleBackend:
             tabs = self._read_spreadsheet(self.master_id)
         except ApiError as e:
             raise self._master_error(e, "đọc") from None
+        self._master_tabs = tabs
         wanted = set(self.registry_titles)
+        return {title: grid for title, grid in tabs.items() if title in wanted}
+
+    def read_master_tabs(self, titles: list[str]) -> dict[str, Grid]:
+        """These tabs of the master: from the ``spreadsheets.get`` that read the registry
+        this run (it reads every tab), else one more."""
+        tabs = getattr(self, "_master_tabs", None)
+        if tabs is None:
+            try:
+                tabs = self._read_spreadsheet(self.master_id)
+            except ApiError as e:
+                raise self._master_error(e, "đọc") from None
+        wanted = set(titles)
         return {title: grid for title, grid in tabs.items() if title in wanted}
 
     def fingerprints(self, sources: list[str]) -> dict[str, str]:

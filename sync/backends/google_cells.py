@@ -17,22 +17,29 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from ..units import NUMBER_FORMATS as PATTERNS
+from ..units import SHEET_EPOCH
 from .base import Grid, OutputTab
 from .google_transport import encode_json
 
 log = logging.getLogger("namcoso.google")
 
-EPOCH = datetime(1899, 12, 30)  # serial day 0 in Google Sheets (and Excel)
+EPOCH = datetime.combine(SHEET_EPOCH, time())  # serial day 0, as a datetime
 MAX_CELL_CHARS = 50_000  # Google rejects a longer cell, and with it the whole batch
 #: Sheets' own advice is to keep one request body under about 2 MB.
 MAX_BODY_BYTES = 2_000_000
 
+#: Sheets' ``NumberFormat`` of each column format (patterns from :mod:`sync.units`).
 NUMBER_FORMATS: dict[str, dict[str, str]] = {
-    "date": {"type": "DATE", "pattern": "dd/mm/yyyy"},
-    "datetime": {"type": "DATE_TIME", "pattern": "dd/mm/yyyy hh:mm"},
-    "percent": {"type": "PERCENT", "pattern": "0.0%"},
-    "vnd": {"type": "NUMBER", "pattern": "#,##0"},
-    "integer": {"type": "NUMBER", "pattern": "0"},
+    kind: {"type": sheets_type, "pattern": PATTERNS[kind]}
+    for kind, sheets_type in {
+        "date": "DATE",
+        "month": "DATE",
+        "datetime": "DATE_TIME",
+        "percent": "PERCENT",
+        "vnd": "NUMBER",
+        "integer": "NUMBER",
+    }.items()
 }
 HEADER_FORMAT = {
     "textFormat": {"bold": True},

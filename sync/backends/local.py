@@ -26,14 +26,9 @@ from openpyxl.workbook import Workbook
 from python_calamine import CalamineWorkbook
 
 from ..errors import MasterBusy, MasterUnavailable, SourceChanged, SourceUnavailable
+from ..units import NUMBER_FORMATS
 from .base import CommuneSheet, Grid, OutputTab
 
-NUMBER_FORMATS = {
-    "percent": "0.0%",
-    "date": "dd/mm/yyyy",
-    "vnd": "#,##0",
-    "integer": "0",
-}
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 READ_ERRORS = (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError)
 
@@ -240,6 +235,17 @@ class LocalBackend:
         try:
             self._master_fingerprint = file_fingerprint(self.master)
             return read_workbook(self.master, set(self.registry_titles) or None)
+        except READ_ERRORS as e:
+            raise MasterUnavailable(
+                f"Không đọc được tệp master {self.master}", detail=str(e)
+            ) from e
+
+    def read_master_tabs(self, titles: list[str]) -> dict[str, Grid]:
+        if not self.master.exists():
+            raise MasterUnavailable(f"Không tìm thấy tệp master: {self.master}")
+        self.requests += 1
+        try:
+            return read_workbook(self.master, set(titles))
         except READ_ERRORS as e:
             raise MasterUnavailable(
                 f"Không đọc được tệp master {self.master}", detail=str(e)
