@@ -47,6 +47,7 @@ EXPECTED_2018 = {"HTXSNV": 34, "HTTNV": 91, "HTNV": 4, "KHTNV": 0, "unrated": 0,
 LEGACY_COMMUNES = {"29170": "TCVN3", "29173": "VNI-Windows"}
 CONFIG_TEXT = """[project]
 name = "{name}"
+scope = "{scope}"
 backend = "local"
 
 [local]
@@ -615,7 +616,8 @@ def build_demo_project(root: Path, *, scale: str = "district", history: bool = F
     for code, tabs in project.communes.items():
         write_workbook(root / "communes" / f"{code}.xlsx", tabs)
     config = root / "namcoso.toml"
-    text = CONFIG_TEXT.format(name=project.name, year=YEAR)
+    scope = "huyện" if scale == "district" else "tỉnh"
+    text = CONFIG_TEXT.format(name=project.name, scope=scope, year=YEAR)
     if history:
         text = text.replace(f'"{YEAR - 1}-01"', f'"{FIRST_YEAR}-01"')
     config.write_text(text, encoding="utf-8")
