@@ -9,14 +9,11 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 from .backends.base import ColumnSpec
+from .resources import MAPPINGS_DIR, TEMPLATES_DIR
 from .text import fold
-
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = ROOT / "templates"
-MAPPINGS_DIR = ROOT / "mappings"
 
 
 @dataclass(frozen=True)
@@ -27,6 +24,8 @@ class Column:
     required: bool = False
     width: float = 12
     format: str | None = None
+    #: The values a district tab's dropdown offers (``Loại``, ``Cấp``).
+    choices: tuple[str, ...] = ()
 
     def spec(self) -> ColumnSpec:
         return ColumnSpec(self.header, self.width, self.format)
@@ -70,7 +69,7 @@ class Layout:
         return [t for t in self.tabs.values() if t.role == role]
 
 
-def _load_toml(path: Path) -> dict:
+def _load_toml(path: Traversable) -> dict:
     with path.open("rb") as f:
         return tomllib.load(f)
 
@@ -79,7 +78,10 @@ def _layout(name: str) -> Layout:
     data = _load_toml(TEMPLATES_DIR / f"{name}.toml")
     tabs = {}
     for t in data.pop("tabs"):
-        columns = tuple(Column(**c) for c in t.pop("columns"))
+        columns = tuple(
+            Column(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})
+            for c in t.pop("columns")
+        )
         tabs[t["key"]] = Tab(columns=columns, **t)
     return Layout(tabs, data)
 

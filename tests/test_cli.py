@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from datetime import UTC, datetime
+
 import pytest
 from conftest import commune_grids
 
+from sync import errors
 from sync.backends.local import write_workbook
-from sync.cli import build_parser, main
+from sync.cli import EXIT_CODES, build_parser, main, setup_logging
 from sync.layout import commune_layout
 
-COMMANDS = ["demo", "sync", "run", "validate", "provision", "status", "doctor"]
+COMMANDS = ["demo", "init", "sync", "run", "validate", "provision", "status", "doctor"]
 
 
 def test_every_command_has_help_text():
@@ -18,6 +23,70 @@ def test_every_command_has_help_text():
     assert sorted(sub.choices) == sorted(COMMANDS)
     for name, p in sub.choices.items():
         assert p.description, name
+        for action in p._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest}"
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
+def test_help_lists_every_exit_code(command, capsys):
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cách dùng: namcoso")
+    codes = out[out.index("mã thoát:") :]
+    for code, meaning in EXIT_CODES.items():
+        assert re.search(rf"^  {code}\s+{re.escape(meaning)}$", codes, re.M), code
+    assert "usage" not in out and "show this help" not in out
+
+
+def test_every_exit_code_the_code_raises_is_documented():
+    kinds = [errors.NamcosoError]
+    for kind in kinds:
+        kinds.extend(kind.__subclasses__())
+    assert {k.exit_code for k in kinds} <= set(EXIT_CODES)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["sycn"], "không có lựa chọn 'sycn'"),
+        (["sycn"], "có phải «sync»?"),
+        ([], "thiếu tham số bắt buộc: LỆNH"),
+        (["sync", "--bogus"], "không hiểu tham số: --bogus"),
+        (["demo", "--scale", "huyen"], "tham số --scale: không có lựa chọn 'huyen'"),
+        (["sync", "--accept"], "tham số --accept: cần một giá trị"),
+        (["init"], "thiếu tham số bắt buộc: THƯ_MỤC"),
+        (["sync", "-v", "-q"], "không dùng -v cùng với -q"),
+    ],
+)
+def test_usage_errors_are_in_vietnamese_and_exit_2(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert not re.search(r"usage|error|required|invalid|unrecognized|expected", err)
+
+
+def test_global_options_work_before_or_after_the_command(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    assert main(["--config", config, "sync"]) == 0
+    assert "đọc 2 xã" in capsys.readouterr().out
+    assert main(["status", "--config", config]) == 0
+    assert "29110" in capsys.readouterr().out
+    assert main(["-q", "--config", config, "sync", "--full"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["sync", "--full", "--config", config, "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["--verbose", "status", "--config", config]) == 0
+    assert logging.getLogger().level == logging.INFO
+    assert main(["status", "-v", "--config", config]) == 0
+    assert logging.getLogger().level == logging.INFO
+
+
+def test_log_lines_show_vietnam_time(capsys):
+    setup_logging(verbose=True, quiet=False)
+    handler = logging.getLogger().handlers[0]
+    record = logging.LogRecord("namcoso", logging.INFO, __file__, 1, "xong", None, None)
+    record.created = datetime(2026, 12, 1, 17, 30, 5, tzinfo=UTC).timestamp()
+    assert handler.format(record).startswith("02/12/2026 00:30:05 INFO namcoso: xong")
 
 
 def test_missing_config_is_one_line_and_non_zero(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""The demo dataset (sync.demo): deterministic, the right counts, the 2018 ratings exact,
+"""The demo dataset (sync.demo.generate): deterministic, the right counts, the 2018 ratings exact,
 drifted headers that the mappings know, and every planted problem where PLANTED says."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from sync import demo
-from sync import names as N
 from sync.backends.local import read_workbook
 from sync.config import load_config
+from sync.demo import generate as demo
+from sync.demo import names as N
 from sync.layout import MAPPINGS_DIR, commune_layout, header_map, master_layout, vocab
 from sync.text import fold
 

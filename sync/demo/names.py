@@ -1,4 +1,4 @@
-"""How Vietnamese names and values get written, for the demo data (:mod:`sync.demo`).
+"""How Vietnamese names and values get written, for the demo data (:mod:`sync.demo.generate`).
 
 Word lists (people, hamlets, positions, notes), generators of names and phone numbers, and
 the many ways commune staff write a month, a date, an amount or a column header. Hamlet
@@ -17,7 +17,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from .layout import MAPPINGS_DIR, vocab
+from ..layout import MAPPINGS_DIR, vocab
 
 SURNAMES = (
     # (surname, weight): roughly the frequencies of the Mekong delta.
@@ -314,7 +314,7 @@ def text_transform(encoding: str | None, style: dict) -> Callable[[str], str] | 
 def legacy_encoder():
     """``sync.legacy.encode_legacy``, or None while that module does not provide it."""
     try:
-        from .legacy import encode_legacy
+        from ..legacy import encode_legacy
     except ImportError:
         return None
     return encode_legacy

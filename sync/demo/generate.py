@@ -23,14 +23,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..backends.base import Grid
+from ..backends.local import write_workbook
+from ..findings import column_letter
+from ..layout import Tab, commune_layout, master_layout, vocab
+from ..text import fold, strip_prefixes
 from . import names as N
-from .backends.base import Grid
-from .backends.local import write_workbook
-from .findings import column_letter
-from .layout import Tab, commune_layout, master_layout, vocab
-from .text import fold, strip_prefixes
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SEED = 20181231
 YEAR = 2018
 #: The clock of ``run_demo``'s sync: the deadline of the demo year's last reports (UTC+7).
