@@ -144,14 +144,22 @@ _TOKEN = {
     VN1: re.compile(f"[{_LATIN1_LETTERS}{_TCVN3_CODES}{re.escape(_VN1_CAPITALS[1])}]+"),
     VNI: re.compile(f"[{_LATIN1_LETTERS}]+"),
 }
-# Symbols TCVN3 uses as letters: never inside a word of correct text ("x·", "Lª", "V¨n").
-_ODD = frozenset("¡¢£¤¥¦§¨©ª«¬\xad®µ¶·¸¹»¼½¾×÷") | _VN1_CODES - frozenset(_LATIN1_LETTERS)
-_ODD = frozenset(ch for ch in _ODD if not ("À" <= ch <= "ÿ" and ch not in "×÷"))
+# Symbols TCVN3 uses as letters: never inside a word of correct text ("x·", "Lª", "V¨n"); and
+# the VN1 codes that are control characters or ƒ. VN1's other codes are punctuation (’ “ – …) or
+# letters of other languages (œ, š) as often: they are decoded, but are no evidence alone.
+_ODD = frozenset("¡¢£¤¥¦§¨©ª«¬\xad®µ¶·¸¹»¼½¾×÷ƒ") | frozenset(
+    ch for ch in _VN1_CODES if unicodedata.category(ch) == "Cc"
+)
+_ODD_RE = re.compile(f"[{re.escape(''.join(sorted(_ODD)))}]")
+_INNER_CAPITAL = re.compile("[\xc0-\xd6\xd8-\xde]")
+_SMALL = re.compile("[a-z\xdf-\xf6\xf8-\xff]")
 _CP1252_HIGH = bytes(range(0x80, 0x100)).decode("cp1252", errors="ignore")
 _C1_UNDEFINED = "\x81\x8d\x8f\x90\x9d"  # what Windows gives for the bytes cp1252 leaves undefined
 _LEGACY_CHARS = re.escape(_CP1252_HIGH + _C1_UNDEFINED + "".join(sorted(_VN1_CODES)))
 _NOT_LEGACY = re.compile(f"[^\\x09\\x0a\\x0d\\x20-\\x7e{_LEGACY_CHARS}]")
-_VN1_ONLY = re.compile(f"[{re.escape(''.join(sorted(_VN1_CODES)))}]")
+# VN1 codes that correct Vietnamese never shows (À Ä Å Û ð ÿ, symbols, controls): a text with
+# one is worth a VN1 reading; á â ã í ù ú à alone are too common to call for one.
+_VN1_ONLY = re.compile(f"[{re.escape(''.join(sorted(_VN1_CODES - frozenset('ÁÂÃÍÙÚà'))))}]")
 _ASCII_LETTER = re.compile("[A-Za-z]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -159,11 +167,9 @@ _CP1258_ONLY = frozenset("ĂăĐđƠơƯư₫\u0300\u0301\u0303\u0309\u0323")
 _CP1258_TOKEN = re.compile(
     f"[{_LATIN1_LETTERS}\xa1-\xae\xb5-\xb9\xbb-\xbe\u0300\u0301\u0303\u0309\u0323ĂăĐđƠơƯư₫]+"
 )
-_CP1258_REPERTOIRE = (
-    frozenset(bytes(range(0x80, 0x100)).decode("cp1258", errors="ignore"))
-    | frozenset(chr(c) for c in range(0x20, 0x7F))
-    | frozenset("\t\n\r")
-)
+_CP1258_HIGH = bytes(range(0x80, 0x100)).decode("cp1258", errors="ignore")
+_NOT_CP1258 = re.compile(f"[^\\x09\\x0a\\x0d\\x20-\\x7e{re.escape(_CP1258_HIGH)}]")
+_CP1258_ONLY_RE = re.compile(f"[{''.join(sorted(_CP1258_ONLY))}]")
 
 # --- what a Vietnamese syllable looks like -----------------------------------------------------
 # Clusters such as "kr", "bl", "chr" spell minority-language names: Krông, Bhăng, Chrôh.
@@ -348,11 +354,9 @@ def _odd(token: str) -> bool:
     capital Latin-1 letter inside a word that has small letters ("TuÊn", "TÊn")."""
     if len(token) < 2:
         return False
-    if any(ch in _ODD for ch in token):
+    if _ODD_RE.search(token):
         return True
-    return any(ch.isupper() and not ch.isascii() for ch in token[1:]) and any(
-        ch.islower() for ch in token
-    )
+    return _INNER_CAPITAL.search(token, 1) is not None and _SMALL.search(token) is not None
 
 
 # --- detection ---------------------------------------------------------------------------------
@@ -424,6 +428,7 @@ def _decode_tcvn3(tokens: list[str], encoding: str = TCVN3) -> list[str]:
 
 
 _EDGES = "«»“”‘’–—…•‚„‹›¿"  # quotes and dashes around a word, also codes of TCVN3/VN1 letters
+_QUOTES = _EDGES.replace("«", "").replace("»", "")  # « and » are TCVN3's ô and ằ as often
 
 
 def _tokens(text: str, encoding: str) -> tuple[list[str], list[tuple[int, int]]]:
@@ -497,8 +502,14 @@ def _candidates(text: str) -> list[_Candidate]:
     return [c for enc in encodings if (c := _candidate(text, enc))]
 
 
+def _still_odd(text: str) -> bool:
+    """Whether a word left after decoding is still impossible as typed ("x·" beside VNI
+    "boå"): the text was not one encoding, and converting part of it would half-repair it."""
+    return any(_odd(tok.strip(_EDGES)) for tok in _TOKEN[VN1].findall(text))
+
+
 def _best(text: str) -> _Candidate | None:
-    found = [c for c in _candidates(text) if c.confident()]
+    found = [c for c in _candidates(text) if c.confident() and not _still_odd(c.text)]
     found.sort(key=lambda c: (c.strong, c.medium, c.quality), reverse=True)
     if len(found) >= 2 and found[0].text != found[1].text:
         first, second = found[0], found[1]
@@ -532,11 +543,9 @@ def _through_cp1258(text: str) -> tuple[str, bool] | None:
     when ``text`` looks like legacy bytes read through code page 1258: it holds Ă ă Đ đ Ơ ơ Ư ư
     ₫ or a combining tone mark, and a word is impossible ("ngh\u0300o", "Xaơ") or no syllable
     with such a letter past its start ("Ñoă"; not "ĐT"). Else None."""
-    if not any(ch in _CP1258_ONLY for ch in text) or any(
-        ch not in _CP1258_REPERTOIRE for ch in text
-    ):
+    if _NOT_CP1258.search(text) or not _CP1258_ONLY_RE.search(text):
         return None
-    tokens = _CP1258_TOKEN.findall(text)
+    tokens = [t.strip(_EDGES) for t in _CP1258_TOKEN.findall(text)]
     odd = any(_odd(t) or _odd_in_cp1258(t) for t in tokens)
     if not odd and not any(_unreadable_in_cp1258(t) for t in tokens):
         return None
@@ -560,25 +569,52 @@ def _odd_in_cp1258(word: str) -> bool:
     for i, ch in enumerate(word):
         if ch in _CP1258_ONLY and i:
             prev = word[i - 1]
-            if prev.isalpha() and (ch in "Đđ₫" or (ch in "ĂƠƯ" and prev.islower())):
-                return True
+            if prev.isalpha() and (ch == "₫" or (ch in "ĐĂƠƯ" and prev.islower())):
+                return True  # "hĐt" (TCVN3 hét); not "HĐND", "Kađai"
             if prev in "iI" and word[i - 2 : i - 1] in ("g", "G"):
                 continue  # gi- is an onset: "giăng", "giơ"
             if prev in _PLAIN_VOWELS and (
                 ch in "ưƯ"
                 or (ch in "ơƠ" and prev not in "uưUƯ")
-                or (ch in "ăĂ" and prev not in "oO")
+                or (ch in "ăĂ" and prev not in "oOuU")
             ):
                 return True  # "Nguyeăn", "Xaơ": VNI marks, not Vietnamese vowels
             if unicodedata.combining(ch) and prev not in _PLAIN_VOWELS:
-                return True
+                if not (ch == "\u0303" and prev in "nN"):  # ñ in NFD: Spanish, not legacy
+                    return True
     return False
+
+
+@lru_cache(maxsize=1)
+def _pair_triggers() -> frozenset[str]:
+    """First words of _PAIRS as typed in each encoding ("khu", "hé" for "hộ", "sè" for "số")."""
+    firsts = {pair.split()[0] for pair in _PAIRS}
+    return frozenset(
+        "".join(_ENCODE[enc].get(ch, ch) for ch in word).lower()
+        for word in firsts
+        for enc in (TCVN3, VNI)
+    )
+
+
+def _plainly_correct(text: str) -> bool:
+    """Every word is a common Vietnamese word as typed, none impossible, and none could start
+    a sheet phrase: no decoding can find evidence, so none is tried (the common case)."""
+    triggers = _pair_triggers()
+    for tok in _TOKEN[VN1].findall(text):
+        word = tok.strip(_QUOTES)
+        if word and (
+            _odd(word) or word.lower() in triggers or (not word.isascii() and _cls(word) != REAL)
+        ):
+            return False
+    return True
 
 
 @lru_cache(maxsize=65_536)
 def _analyse(text: str) -> tuple[str, str | None, str | None]:
     """(repaired text, encoding or None, suspected encoding or None) of one cell."""
     if _might_be_legacy(text):
+        if _plainly_correct(text):
+            return text, None, None
         cand = _stable(_best(text))
         if cand:
             return cand.text, cand.encoding, None
@@ -595,12 +631,11 @@ def _analyse(text: str) -> tuple[str, str | None, str | None]:
 
 def _suspected(text: str) -> str | None:
     """The encoding a text not repaired still looks typed in: some word is impossible as typed
-    (a symbol or control code among letters, a capital after a small letter) and decodes."""
-    for cand in _candidates(text):
-        tokens, _ = _tokens(text, cand.encoding)
-        if any(_odd(tok) and tok[0] != "µ" for tok in tokens):
-            return cand.encoding
-    return None
+    (a TCVN3 symbol or VN1 code among letters, a capital inside a small-letter word)."""
+    odd = [w for tok in _TOKEN[VN1].findall(text) if _odd(w := tok.strip(_EDGES))]
+    if not odd or all(w[0] == "µ" for w in odd):
+        return None
+    return VN1 if any(_VN1_ONLY.search(w) for w in odd) else TCVN3
 
 
 def repair(text: str) -> tuple[str, str | None]:
@@ -611,7 +646,7 @@ def repair(text: str) -> tuple[str, str | None]:
     Cheap for correct text: ASCII, or anything with a character neither cp1252 nor cp1258 can
     show (ạ, ế, ...), returns at once.
     """
-    if text.isascii() or not isinstance(text, str):
+    if not isinstance(text, str) or text.isascii():
         return text, None
     fixed, encoding, _ = _analyse(text)
     return fixed, encoding
@@ -620,7 +655,7 @@ def repair(text: str) -> tuple[str, str | None]:
 def suspect(text: str) -> str | None:
     """The encoding ``text`` looks typed in when ``repair`` left it alone, else None: such a
     cell is kept as typed, never half-converted, and reported."""
-    if text.isascii() or not isinstance(text, str):
+    if not isinstance(text, str) or text.isascii():
         return None
     return _analyse(text)[2]
 

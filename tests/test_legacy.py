@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import unicodedata
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -374,7 +376,8 @@ def test_vn1_punctuation_codes_stay_punctuation_around_words() -> None:
 
 
 def test_text_that_looks_legacy_but_does_not_decode_is_reported_not_half_repaired() -> None:
-    for text in ("X· Abcµ", "Lª Qzx÷"):
+    # "x· boå sung" is TCVN3 "xã" beside VNI "bổ": reading it as VNI would leave "x·" behind.
+    for text in ("X· Abcµ", "Lª Qzx÷", "x· boå sung", "Lª Nguyeãn"):
         assert repair(text) == (text, None)
         assert suspect(text) == TCVN3
 
@@ -437,3 +440,86 @@ def test_a_tab_reports_text_that_looks_legacy_but_does_not_decode() -> None:
     assert found == {("legacy_text", "A2", "Thông tin"), ("legacy_suspected", "H2", "Cảnh báo")}
     [doubt] = [f for f in raw.findings if f.code == "legacy_suspected"]
     assert "X· Abcµ" in doubt.message and "TCVN3" in doubt.message
+
+
+# --- the public corpus (tests/data/legacy, see its README) ---------------------------------------
+CORPUS = Path(__file__).parent / "data" / "legacy"
+
+
+def corpus(name: str) -> list[str]:
+    return gzip.decompress((CORPUS / f"{name}.txt.gz").read_bytes()).decode("utf-8").splitlines()
+
+
+@cache
+def unikey_tables() -> dict[str, dict[str, bytes]]:
+    out: dict[str, dict[str, bytes]] = {TCVN3: {}, VNI: {}, VN1: {}}
+    for row in (CORPUS / "tables.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        letter, tcvn3, vni, vn1 = row.split("\t")
+        for encoding, code in ((TCVN3, tcvn3), (VNI, vni), (VN1, vn1)):
+            out[encoding][letter] = bytes.fromhex(code)
+    return out
+
+
+def unikey_encode(text: str, encoding: str, codepage: str = "cp1252") -> str:
+    """Legacy text made with UniKey's tables (not sync.legacy's), read through a code page;
+    bytes cp1252 leaves undefined arrive as C1 controls, as Windows gives them."""
+    table = unikey_tables()[encoding]
+    data = b"".join(table.get(ch) or ch.encode("cp1252") for ch in text)
+    return "".join(bytes([b]).decode(codepage, errors="ignore") or chr(b) for b in data)
+
+
+@pytest.mark.parametrize("encoding", [TCVN3, VNI, VN1])
+def test_tables_agree_with_unikey_and_glibc(encoding: str) -> None:
+    table = unikey_tables()[encoding]
+    assert len(table) == 134
+    ours = {letter: encode_legacy(letter, encoding) for letter in table}
+    theirs = {letter: code.decode("cp1252", errors="ignore") or chr(code[0])
+              for letter, code in table.items()}  # fmt: skip
+    assert ours == theirs
+
+
+def test_names_of_the_corpus_round_trip_in_a_sample() -> None:
+    names = corpus("names")[::97]
+    for encoding in (TCVN3, VNI):
+        restored = sum(repair(unikey_encode(n, encoding))[0] == n for n in names)
+        assert restored >= 0.98 * len(names), encoding
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", [TCVN3, VNI])
+def test_corpus_names_are_restored_one_cell_at_a_time(encoding: str) -> None:
+    names = corpus("names")
+    wrong, restored = [], 0
+    for name in names:
+        text = unikey_encode(name, encoding)
+        fixed = repair(text)[0]
+        restored += fixed == name
+        if fixed not in (name, text):
+            wrong.append((text, fixed))
+    assert restored >= 0.99 * len(names)
+    assert wrong == []  # a cell is repaired whole or left as typed
+
+
+@pytest.mark.slow
+def test_corpus_of_correct_unicode_is_never_repaired() -> None:
+    changed = []
+    for name in ("names", "words", "sentences", "proper_nouns", "units", "ui_vi", "foreign"):
+        for text in corpus(name):
+            for form in {text, unicodedata.normalize("NFD", text)}:
+                if repair(form) != (form, None):
+                    changed.append(form)
+    assert changed == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", [TCVN3, VNI])
+def test_corpus_words_in_mixed_columns_are_never_changed(encoding: str) -> None:
+    words = [w for w in corpus("words") if not w.isascii()]
+    names = corpus("names")
+    changed = []
+    for k in range(0, len(words), 20):
+        cells = [unikey_encode(names[(k + j) % len(names)], encoding) for j in range(3)]
+        column = cells + words[k : k + 20]
+        out = repair_column(column)[3:]
+        changed += [(w, t) for w, (t, _) in zip(words[k : k + 20], out, strict=True) if w != t]
+    assert changed == []
