@@ -71,13 +71,15 @@ def suspect(text: str) -> str | None:
 
 def restore_rate(originals: list[str], encoding: str, codepage: str = "cp1252") -> dict:
     """Each cell alone: restored exactly, flagged as suspected, left alone, or changed wrongly."""
-    restored = flagged = missed = wrong = 0
+    restored = flagged = missed = wrong = case = 0
     examples: list[str] = []
     for name in originals:
         text = legacy_text(name, encoding, codepage)
         fixed, _ = legacy.repair(text)
         if fixed == name:  # also a name its encoding leaves as it is: "Lý Kim Dung" in TCVN3
             restored += 1
+        elif fixed.lower() == name.lower():
+            case += 1  # "Xã Pa ủ" → "Xã Pa Ủ": TCVN3 has no capital toned letters to tell
         elif fixed != text:
             wrong += 1
             if len(examples) < 3:
@@ -93,6 +95,7 @@ def restore_rate(originals: list[str], encoding: str, codepage: str = "cp1252") 
         "flagged": flagged,
         "missed": missed,
         "wrong": wrong,
+        "case": case,
         "pct": 100 * restored / n,
         "handled_pct": 100 * (restored + flagged) / n,
         "examples": examples,
@@ -180,9 +183,10 @@ def markdown(r: dict, command: str) -> str:
     sizes = ", ".join(f"{k} {v:,}" for k, v in r["sizes"].items())
 
     def rate(x: dict) -> str:
+        case = f", case only {x['case']:,}" if x["case"] else ""
         return (
             f"{x['pct']:.2f}% ({x['restored']:,}/{x['n']:,}; flagged {x['flagged']:,}, "
-            f"missed {x['missed']:,}, wrong {x['wrong']:,})"
+            f"missed {x['missed']:,}, wrong {x['wrong']:,}{case})"
         )
 
     rows = []
