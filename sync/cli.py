@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import NamcosoError
+from .units import VIETNAM
 
 log = logging.getLogger("namcoso")
 
@@ -35,7 +36,6 @@ EXIT_CODES = {
     130: "bị dừng (Ctrl+C)",
 }
 EPILOG = "mã thoát:\n" + "\n".join(f"  {code:<4}{text}" for code, text in EXIT_CODES.items())
-VIETNAM_OFFSET = 7 * 3600  # seconds east of UTC, no daylight saving
 
 #: argparse's own messages (English, from gettext) → Vietnamese. Unmatched text is kept.
 ARGPARSE_MESSAGES = [
@@ -126,7 +126,8 @@ def _global_options() -> argparse.ArgumentParser:
 
 def vietnam_time(seconds: float | None) -> time.struct_time:
     """A log record's time as Vietnam's wall clock, whatever the server's time zone."""
-    return time.gmtime((time.time() if seconds is None else seconds) + VIETNAM_OFFSET)
+    offset = VIETNAM.utcoffset(None).total_seconds()
+    return time.gmtime((time.time() if seconds is None else seconds) + offset)
 
 
 def setup_logging(verbose: bool, quiet: bool) -> None:
@@ -178,9 +179,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from .pipeline import run_sync
+    from .registry import commune_code
     from .report import print_sync
 
-    result = run_sync(_config(args), full=args.full, dry_run=args.dry_run, accept=args.accept or ())
+    accept = [commune_code(code) for code in args.accept or ()]
+    result = run_sync(_config(args), full=args.full, dry_run=args.dry_run, accept=accept)
     print_sync(result, sys.stdout)
     return 0
 
@@ -214,12 +217,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .doctor import doctor
+    from .doctor import doctor, exit_code
 
     checks = doctor(_config(args))
     for name, ok, detail in checks:
         print(f"[{'OK' if ok else 'LỖI'}] {name}: {detail}")
-    return int(not all(ok for _, ok, _ in checks))
+    return exit_code(checks)
 
 
 def cmd_provision(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -24,9 +24,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import ConfigError
 from .layout import Tab, master_layout
+from .units import vietnam_now
 
 UNITS_CSV = Path(__file__).parent / "data" / "vn_admin_units_2020.csv"
-VIETNAM = timezone(timedelta(hours=7))
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 LAST_ROW = 1_048_576
 
@@ -131,7 +131,7 @@ def init_project(
             "thư mục trống, để không ghi đè dự án đang có"
         )
     found = find_district(district) if district is not None else None
-    today = today or datetime.now(VIETNAM).date()
+    today = today or vietnam_now().date()
     name = found.committee if found else "Huyện ủy"
     root.mkdir(parents=True, exist_ok=True)
     (root / "communes").mkdir()

@@ -115,7 +115,9 @@ class Vocab:
     yesno_forms: dict[str, bool]  # folded form → bool
     field_labels: tuple[str, ...]
     field_forms: dict[str, str]  # folded form → label
-    hamlet_prefixes: tuple[str, ...]
+    hamlet_prefixes: tuple[str, ...]  # folded, longest first
+    hamlet_prefix_words: tuple[str, ...]  # as written (with diacritics)
+    hamlet_prefix_kinds: dict[str, str]  # a prefix → the kind it names ("kp" → "khu phố")
     total_exact: frozenset[str]
     total_starts: tuple[str, ...]
 
@@ -146,6 +148,8 @@ def vocab() -> Vocab:
         field_labels=tuple(f["label"] for f in data["fields"]),
         field_forms=field_forms,
         hamlet_prefixes=tuple(prefixes),
+        hamlet_prefix_words=tuple(data["hamlet_prefixes"]["words"]),
+        hamlet_prefix_kinds=dict(data["hamlet_prefixes"].get("kinds", {})),
         total_exact=frozenset(data["totals"]["exact"]),
         total_starts=tuple(data["totals"]["starts"]),
     )

@@ -10,11 +10,11 @@ from typing import Any
 
 from .backends.base import OutputTab
 from .config import Config
+from .controls import Control, column_controls
 from .errors import MasterUnavailable
 from .layout import Tab, commune_layout, master_layout
 from .lock import run_lock
 from .normalize import find_header, find_tab, normalize_tab
-from .provision import Control, column_controls
 from .registry import Registry, commune_code, load_registry
 from .render import assignments_tab, guide_tab
 

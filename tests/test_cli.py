@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,8 @@ from sync import errors
 from sync.backends.local import write_workbook
 from sync.cli import EXIT_CODES, build_parser, main, setup_logging
 from sync.layout import commune_layout
+from sync.lock import run_lock
+from sync.units import VIETNAM, vietnam_now
 
 COMMANDS = ["demo", "init", "sync", "run", "validate", "provision", "status", "doctor"]
 
@@ -156,3 +159,68 @@ def test_status_says_when_a_sync_is_running(small_project, capsys):
     with run_lock(small_project.lock_path):
         assert main(["status", "--config", config]) == 0
     assert "Đang có một lần đồng bộ chạy (pid" in capsys.readouterr().out
+
+
+def test_accepting_a_commune_not_in_the_registry_is_an_error(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    before = small_project.master.read_bytes()
+    assert main(["sync", "--config", config, "--accept", "99999"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "99999" in err[0] and "Danh mục xã" in err[0]
+    assert small_project.master.read_bytes() == before
+    assert main(["sync", "--config", config, "--accept", "29110", "--accept", "29113"]) == 0
+
+
+@pytest.fixture
+def server_in_utc(monkeypatch):
+    """A server whose own clock is UTC, as most are."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_lock_message_shows_vietnam_time(small_project, server_in_utc, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    with run_lock(small_project.lock_path):
+        assert main(["sync", "--config", config]) == 75
+    err = capsys.readouterr().err
+    since = re.search(r"từ (\d\d/\d\d/\d{4} \d\d:\d\d:\d\d)", err)[1]
+    shown = datetime.strptime(since, "%d/%m/%Y %H:%M:%S").replace(tzinfo=VIETNAM)
+    assert abs((vietnam_now() - shown).total_seconds()) < 120
+
+
+def test_doctor_on_a_local_project_checks_its_files(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    assert main(["doctor", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "[OK] Bảng tổng hợp (master): Đọc được master.xlsx: 2 xã, 3 ấp, 4 cán bộ" in out
+    assert "[OK] Thị trấn Ba Tri (29110): 29110.xlsx đọc và ghi được" in out
+    assert "[OK] Kho trạng thái" in out
+    assert "Google" not in out and "[LỖI]" not in out
+
+
+def test_doctor_names_a_missing_or_broken_commune_file(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    (small_project.communes_dir / "29110.xlsx").unlink()
+    (small_project.communes_dir / "29113.xlsx").write_bytes(b"PK\x03\x04 cut short")
+    assert main(["doctor", "--config", config]) == 3
+    out = capsys.readouterr().out
+    assert "[LỖI] Thị trấn Ba Tri (29110): Không có tệp 29110.xlsx" in out
+    assert "namcoso provision" in out
+    assert "[LỖI] Xã Tân Mỹ (29113): Không đọc được 29113.xlsx" in out
+
+
+def test_doctor_says_the_master_is_open_or_missing(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    lock = small_project.master.with_name("~$master.xlsx")
+    lock.write_bytes(b"")
+    assert main(["doctor", "--config", config]) == 5
+    assert "[LỖI] Master đang mở: master.xlsx đang mở trong Excel" in capsys.readouterr().out
+    lock.unlink()
+    small_project.master.unlink()
+    assert main(["doctor", "--config", config]) == 4
+    out = capsys.readouterr().out
+    assert "[LỖI] Bảng tổng hợp (master): Không tìm thấy tệp master" in out
+    assert "namcoso init" in out and "Google" not in out

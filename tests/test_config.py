@@ -84,4 +84,4 @@ def test_init_and_demo_configs_load(tmp_path):
 
     assert load_config(init_project(tmp_path / "new").config).rules.period_start
     demo = _write(tmp_path, CONFIG_TEXT.format(name="Huyện ủy Ba Tri", year=YEAR))
-    assert load_config(demo).rules.period_start == f"{YEAR}-01"
+    assert load_config(demo).rules.period_start == f"{YEAR - 1}-01"  # its 2017 ratings

@@ -105,10 +105,13 @@ def test_init_then_provision_then_sync_with_only_hamlets_and_cadres_added(tmp_pa
     assert main(["init", str(project), "--district", "207"]) == 0
     config = str(project / "namcoso.toml")
 
-    # Before any hamlet is typed: provision and sync still work.
+    # Before any hamlet is typed: provision and sync still work, and no commune is told
+    # its (empty) data was received in full.
     assert main(["provision", "--config", config]) == 0
     assert main(["sync", "--config", config]) == 0
     capsys.readouterr()
+    feedback = _feedback(project / "communes" / "07195.xlsx")
+    assert "Chưa nhận được dòng số liệu nào" in feedback and "đầy đủ" not in feedback
 
     _add_hamlets_and_cadres(project / "master.xlsx")
     assert main(["provision", "--config", config, "--repair"]) == 0
@@ -124,6 +127,14 @@ def test_init_then_provision_then_sync_with_only_hamlets_and_cadres_added(tmp_pa
     assert "nhận 1 dòng" in out and "loại 0" in out
     with (project / "namcoso.toml").open("rb") as f:
         assert tomllib.load(f)["rules"]["period_start"] == f"{year}-01"
+    assert "đã nhận 1 dòng số liệu" in _feedback(commune)
+    assert "Chưa nhận được dòng số liệu nào" in _feedback(project / "communes" / "07195.xlsx")
+
+
+def _feedback(path) -> str:
+    """A commune's Kiểm tra dữ liệu tab, as one text."""
+    ws = openpyxl.load_workbook(path, read_only=True)[commune_layout()["feedback"].title]
+    return " ".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v)
 
 
 def test_demo_refuses_a_real_project_and_leaves_it_alone(tmp_path, capsys):

@@ -290,7 +290,7 @@ class GoogleBackend:
         """Formats, flags and charts for tabs just created: sent once, in one batchUpdate
         (they would pile up if sent on every write; their ranges are open-ended, so
         later rewrites keep them)."""
-        from ..views_google import google_format_requests
+        from .google_views import google_format_requests
 
         sheet_ids = {title: info.sheet_id for title, info in self._sheets[self.master_id].items()}
         requests_ = google_format_requests(sheet_ids, created, self.rules)
@@ -416,8 +416,8 @@ class GoogleBackend:
         this run's read of the sheet returned (no extra request). A sheet counts as
         provisioned when ``namcoso provision`` protected its header rows; communes cannot
         remove that lock, only the dropdowns below it."""
+        from ..controls import column_controls
         from ..normalize import find_header
-        from ..provision import column_controls
 
         controls = column_controls(hamlets)
         sid = spreadsheet_id(source)

@@ -273,7 +273,7 @@ class LocalBackend:
         """Input tabs of a provisioned commune workbook whose dropdowns or header lock
         were removed. Workbooks that provisioning never made cost one look at a small
         part of the file, not a second full load."""
-        from ..provision import MARKER, check_protections
+        from .xlsx_controls import MARKER, check_protections
 
         path = self.path_of(source)
         try:
