@@ -579,9 +579,10 @@ def _odd_in_cp1258(word: str) -> bool:
                 or (ch in "ăĂ" and prev not in "oOuU")
             ):
                 return True  # "Nguyeăn", "Xaơ": VNI marks, not Vietnamese vowels
-            if unicodedata.combining(ch) and prev not in _PLAIN_VOWELS:
-                if not (ch == "\u0303" and prev in "nN"):  # ñ in NFD: Spanish, not legacy
-                    return True
+            # A tone mark after a consonant; but ñ in NFD (n + tilde) is Spanish, not legacy.
+            nfd_n_tilde = prev in "nN" and ch == "\u0303"
+            if unicodedata.combining(ch) and prev not in _PLAIN_VOWELS and not nfd_n_tilde:
+                return True
     return False
 
 
