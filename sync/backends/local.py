@@ -27,6 +27,7 @@ from python_calamine import CalamineWorkbook
 
 from ..errors import MasterBusy, MasterUnavailable, SourceChanged, SourceUnavailable
 from .base import CommuneSheet, Grid, OutputTab
+from .safe_read import Source, fingerprint, read_source
 
 NUMBER_FORMATS = {
     "percent": "0.0%",
@@ -36,6 +37,9 @@ NUMBER_FORMATS = {
 }
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 READ_ERRORS = (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError)
+
+#: Workbooks feedback can be written into without losing anything of the commune's.
+WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
 
 #: Called with the tabs just written, before the workbook is saved: styles, charts.
 Decorator = Callable[[Workbook, list[OutputTab]], None]
@@ -66,15 +70,20 @@ def read_workbook(path: Path | io.BytesIO, wanted: set[str] | None = None) -> di
         pass
     if isinstance(path, io.BytesIO):
         path.seek(0)
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        return {
-            ws.title: [list(row) for row in ws.iter_rows(values_only=True)]
-            for ws in wb
-            if wanted is None or ws.title in wanted
-        }
-    finally:
-        wb.close()
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            return {
+                ws.title: [list(row) for row in ws.iter_rows(values_only=True)]
+                for ws in wb
+                if wanted is None or ws.title in wanted
+            }
+        finally:
+            wb.close()
+    except READ_ERRORS:
+        raise
+    except Exception as e:  # a truncated part's ParseError, and whatever else openpyxl meets
+        raise ValueError(f"{type(e).__name__}: {e}") from e
 
 
 def _has_error_cells(path: Path | io.BytesIO) -> bool:
@@ -113,6 +122,23 @@ def _openpyxl_value(value: Any) -> Any:
     if value.__class__ is date:
         return datetime(value.year, value.month, value.day)
     return value
+
+
+def csv_title(grid: Grid, stem: str) -> str:
+    """The input tab a CSV file holds: the one its name says (``Sinh hoạt chi bộ.csv``),
+    else the one whose header its rows carry, else the file's name."""
+    from ..layout import commune_layout
+    from ..normalize import normalize_tab
+    from ..text import fold
+
+    tabs = commune_layout().by_role("input")
+    for tab in tabs:
+        if fold(tab.title) in fold(stem):
+            return tab.title
+    for tab in tabs:
+        if normalize_tab({tab.title: grid}, tab).ok:
+            return tab.title
+    return stem
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -224,6 +250,7 @@ class LocalBackend:
         self._master_fingerprint: str | None = None
         #: The content hash of each commune file as this run last saw it (listing or read).
         self._seen: dict[str, str] = {}
+        self._read: dict[str, Source] = {}
 
     # -- reading -------------------------------------------------------------
     def path_of(self, source: str) -> Path:
@@ -248,42 +275,39 @@ class LocalBackend:
     def fingerprints(self, sources: list[str]) -> dict[str, str]:
         out = {}
         for source in sources:
-            path = self.path_of(source)
-            try:
-                out[source] = file_fingerprint(path)
-            except OSError:
+            found = fingerprint(self.path_of(source), self.communes_dir)
+            if found is None:
                 continue
-            self._seen.setdefault(source, out[source])
+            out[source] = found
+            self._seen.setdefault(source, found)
         return out
 
     def read_commune(self, source: str) -> CommuneSheet:
+        """A commune file read through :mod:`.safe_read`: checked before any parser sees
+        it, parsed in a worker process with memory and time limits. Every refusal is a
+        :class:`SourceUnavailable` with its reason."""
         path = self.path_of(source)
         self.requests += 1
-        if not path.exists():
-            raise SourceUnavailable("không tìm thấy tệp", detail=path.name)
-        try:
-            data = path.read_bytes()
-            token = hashlib.sha256(data).hexdigest()
-            self._seen[source] = token
-            return CommuneSheet(read_workbook(io.BytesIO(data)), token=token)
-        except READ_ERRORS as e:
-            raise SourceUnavailable("tệp hỏng hoặc không phải .xlsx", detail=path.name) from e
+        grids, read = read_source(path, self.communes_dir)
+        self._seen[source] = read.token
+        self._read = {source: read}  # the last read only: its bytes serve missing_controls
+        if read.kind == "csv":
+            grids = {csv_title(grid, path.stem): grid for grid in grids.values()}
+        return CommuneSheet(grids, token=read.token, identity=read.identity)
 
     def missing_controls(self, source: str, hamlets: list[str]) -> list[str]:
         """Input tabs of a provisioned commune workbook whose dropdowns or header lock
-        were removed. Workbooks that provisioning never made cost one look at a small
-        part of the file, not a second full load."""
-        from ..provision import MARKER, check_protections
+        were removed, looked for in the bytes this run read (never the file again).
+        Workbooks that provisioning never made cost nothing: the preflight read their
+        marker."""
+        from ..provision import check_protections
 
-        path = self.path_of(source)
+        read = self._read.get(source)
+        if read is None or not read.provisioned or read.kind != "xlsx":
+            return []
         try:
-            with zipfile.ZipFile(path) as z:
-                names = set(z.namelist())
-                custom = "docProps/custom.xml"
-                if custom not in names or f'name="{MARKER}"' not in z.read(custom).decode():
-                    return []
-            return check_protections(path, hamlets)
-        except READ_ERRORS:
+            return check_protections(io.BytesIO(read.data), hamlets)
+        except Exception:  # the data tabs were read; a control we cannot check is no finding
             return []
 
     # -- writing -------------------------------------------------------------
@@ -328,6 +352,12 @@ class LocalBackend:
         identity: str | None = None,
     ) -> None:
         path = self.path_of(source)
+        if path.suffix.lower() not in WRITABLE_SUFFIXES:
+            raise SourceUnavailable(
+                f"không ghi phản hồi vào tệp {path.suffix or 'không đuôi'} (ghi vào sẽ làm mất "
+                "định dạng của xã); phản hồi của xã xem ở tab Lỗi dữ liệu của master",
+                detail=path.name,
+            )
         self.requests += 1
         try:
             data = path.read_bytes()
