@@ -402,3 +402,42 @@ def encrypted_xlsx() -> bytes:
     ``EncryptionInfo`` and ``EncryptedPackage`` (here with random-looking content)."""
     info = struct.pack("<HHI", 4, 4, 0x40) + b'<?xml version="1.0"?><encryption/>'
     return ole_file({"EncryptionInfo": info, "EncryptedPackage": bytes(range(256)) * 24})
+
+
+def add_picture(parts: dict[str, bytes], sheet_part: str) -> None:
+    """Put a picture on an existing sheet of a package, the parts Excel adds for one."""
+    rels_name = sheet_part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    drawing = "xl/drawings/drawing99.xml"
+    book = Book()
+    book.add_sheet("x", [["x"]])
+    with_picture_comment_validation(book, 1)
+    src = book.parts()
+    parts[drawing] = src["xl/drawings/drawing1.xml"]
+    parts["xl/drawings/_rels/drawing99.xml.rels"] = _rels(
+        [("rId1", f"{REL}/image", "../media/stamp99.png")]
+    )
+    parts["xl/media/stamp99.png"] = PNG
+    rels = parts.get(rels_name, _rels([])).decode()
+    rels = rels.replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdPic" Type="{REL}/drawing" Target="../drawings/drawing99.xml"/>'
+        "</Relationships>",
+    )
+    parts[rels_name] = rels.encode()
+    sheet = parts[sheet_part].decode()
+    sheet = sheet.replace("</worksheet>", f'<drawing xmlns:r="{REL}" r:id="rIdPic"/></worksheet>')
+    parts[sheet_part] = sheet.encode()
+    ct = parts["[Content_Types].xml"].decode()
+    extra = ""
+    if 'Extension="png"' not in ct:
+        extra += '<Default Extension="png" ContentType="image/png"/>'
+    extra += (
+        '<Override PartName="/xl/drawings/drawing99.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>'
+    )
+    parts["[Content_Types].xml"] = ct.replace("</Types>", extra + "</Types>").encode()
+
+
+def read_parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist()}

@@ -343,7 +343,7 @@ def _check_extent(
 
 
 _PROPERTY = re.compile(
-    rb"<(?:\w+:)?property\b[^>]*\bname=\"([^\"]*)\"[^>]*>\s*<(?:\w+:)?lpwstr>([^<]*)</",
+    rb"<(?:\w+:)?property\b[^>]*\bname=\"([^\"]*)\"[^>]*>\s*<(?:\w+:)?lpwstr\b[^>]*>([^<]*)</",
     re.S,
 )
 
