@@ -333,13 +333,16 @@ def _check_extent(
     rows: int, cols: int, source: Source, limits: Limits, declared: str | None = None
 ) -> None:
     if rows > 1_048_576 or cols > 16_384 or rows > limits.rows or rows * cols > limits.cells:
-        what = f"vùng khai báo {declared}" if declared else f"{rows:,} dòng × {cols} cột"
+        what = f"vùng khai báo {declared}" if declared else f"{_n(rows)} dòng × {_n(cols)} cột"
         raise SourceUnavailable(
-            f"{TOO_LARGE} ({what}; tối đa {limits.rows:,} dòng, {limits.cells:,} ô)".replace(
-                ",", "."
-            ),
+            f"{TOO_LARGE} ({what}; tối đa {_n(limits.rows)} dòng, {_n(limits.cells)} ô)",
             detail=source.path.name,
         )
+
+
+def _n(number: int) -> str:
+    """A count as Vietnamese write it (1.048.576)."""
+    return f"{number:,}".replace(",", ".")
 
 
 _PROPERTY = re.compile(
@@ -399,9 +402,7 @@ def read_csv(source: Source, limits: Limits = LIMITS) -> Grid:
             cells += len(row)
             if len(grid) >= limits.rows or cells > limits.cells:
                 raise SourceUnavailable(
-                    f"{TOO_LARGE} (hơn {limits.rows:,} dòng hoặc {limits.cells:,} ô)".replace(
-                        ",", "."
-                    ),
+                    f"{TOO_LARGE} (hơn {_n(limits.rows)} dòng hoặc {_n(limits.cells)} ô)",
                     detail=source.path.name,
                 )
             grid.append([unicodedata.normalize("NFC", v.strip()) or None for v in row])
@@ -481,7 +482,7 @@ class Reader:
             except (OSError, EOFError, struct.error, pickle.UnpicklingError):
                 self._kill()  # the parser aborted or ran out of memory
                 raise SourceUnavailable(
-                    f"{CORRUPT} hoặc {TOO_LARGE} (trình đọc dừng giữa chừng)", detail=name
+                    f"{CORRUPT} hoặc quá lớn (trình đọc dừng giữa chừng)", detail=name
                 ) from None
         status, payload = answer
         if status == "ok":
