@@ -289,7 +289,7 @@ def pipeline_once(scale: str) -> dict:
                 done = time.perf_counter() - t1
                 log(f"    normalized {i + 1}/{len(sheets)} communes, {done:.0f} s")
         t_norm = time.perf_counter()
-        results = validate_communes(raws, registry, today)
+        results = validate_communes(raws, registry, today, config.rules.period_start)
         log(f"    validated in {time.perf_counter() - t_norm:.1f} s")
         for code, checked in results.items():
             n_rows += row_count(checked.tables)

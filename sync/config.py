@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
 
 CONFIG_NAME = "namcoso.toml"
+SECTIONS = ("project", "local", "google", "rules", "schedule")
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,8 @@ class Rules:
     cadre_attendance_threshold: float = 0.5
     report_deadline_day: int = 5
     max_drop_ratio: float = 0.5
-    #: First month of the reporting period (YYYY-MM); default: January of the data's first year.
+    #: First month of the reporting period (YYYY-MM). Required in ``namcoso.toml``; None only
+    #: for a Config built in code (then January of the data's first year).
     period_start: str | None = None
 
 
@@ -71,6 +75,30 @@ def find_config(start: Path | None = None) -> Path:
     )
 
 
+#: The keys each section of namcoso.toml accepts (besides the typed dataclasses' fields).
+PROJECT_KEYS = ("name", "backend", "state")
+LOCAL_KEYS = ("master", "communes_dir")
+BOM = b"\xef\xbb\xbf"
+
+
+def _unknown(key: str, known: Iterable[str], where: str) -> ConfigError:
+    """An unknown key, named with the closest known one (a typo is the usual cause)."""
+    known = sorted(known)
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f'; có phải "{close[0]}"?' if close else f"; các khóa hợp lệ: {', '.join(known)}"
+    return ConfigError(f'{CONFIG_NAME}: {where} không có khóa "{key}"{hint}')
+
+
+def _check_keys(values: dict, known: Iterable[str], where: str, text: bool = False) -> None:
+    """Every key known; with ``text``, every value a string too."""
+    known = tuple(known)
+    for key, value in values.items():
+        if key not in known:
+            raise _unknown(key, known, where)
+        if text and not isinstance(value, str):
+            raise ConfigError(f'{CONFIG_NAME}: {where} {key} phải là chuỗi "…", đang là {value!r}')
+
+
 def _section(data: dict, name: str) -> dict:
     value = data.get(name, {})
     if not isinstance(value, dict):
@@ -78,11 +106,8 @@ def _section(data: dict, name: str) -> dict:
     return value
 
 
-def _typed(cls, values: dict, section: str):
-    allowed = set(cls.__dataclass_fields__)
-    unknown = set(values) - allowed
-    if unknown:
-        raise ConfigError(f"{CONFIG_NAME}: [{section}] không có khóa {', '.join(sorted(unknown))}")
+def _typed(cls, values: dict, section: str, extra: Iterable[str] = ()):
+    _check_keys(values, [*cls.__dataclass_fields__, *extra], f"[{section}]")
     defaults = cls()
     for key, value in values.items():
         expected = type(getattr(defaults, key))
@@ -95,20 +120,51 @@ def _typed(cls, values: dict, section: str):
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
+def _read_toml(path: Path) -> dict:
+    """The file's TOML; a UTF-8 byte-order mark (Notepad on Windows writes one) is fine."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"Không đọc được tệp cấu hình {path}", detail=e.strerror) from e
+    try:
+        text = raw.removeprefix(BOM).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path.name} phải được lưu dạng UTF-8") from e
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path.name} sai cú pháp TOML: {e}") from e
+
+
+def _period_start(value: object) -> str:
+    if value is None:
+        raise ConfigError(
+            f"{CONFIG_NAME}: thiếu [rules] period_start, tháng đầu kỳ báo cáo (ví dụ period_start "
+            '= "2018-01")'
+        )
+    match = re.fullmatch(r"(\d{4})-(\d{2})", str(value))
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ConfigError(
+            f'{CONFIG_NAME}: [rules] period_start phải là tháng dạng "YYYY-MM" (ví dụ "2018-01"), '
+            f"đang là {value!r}"
+        )
+    return str(value)
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read and check a config file (``path``, or found upward from the current folder)."""
     path = Path(path) if path else find_config()
     if not path.is_file():
         raise ConfigError(f"Không tìm thấy tệp cấu hình {path}")
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path.name} sai cú pháp TOML: {e}") from e
+    data = _read_toml(path)
+    _check_keys(data, SECTIONS, "tệp")
     root = path.resolve().parent
     project = _section(data, "project")
+    _check_keys(project, PROJECT_KEYS, "[project]", text=True)
     local = _section(data, "local")
+    _check_keys(local, LOCAL_KEYS, "[local]", text=True)
     google = dict(_section(data, "google"))
+    _check_keys(google, GoogleSettings.__dataclass_fields__, "[google]")
     backend = project.get("backend", "local")
     if backend not in ("local", "google"):
         raise ConfigError(
@@ -133,6 +189,7 @@ def load_config(path: Path | None = None) -> Config:
                 f'{CONFIG_NAME}: [schedule] at phải là giờ dạng "HH:MM" (giờ Việt Nam), '
                 f"đang là {moment!r}"
             )
+    _period_start(rules.period_start)
     state = project.get("state", ".namcoso/state.sqlite")
     return Config(
         root=root,

@@ -1,13 +1,22 @@
-"""``namcoso doctor``: can this Google setup sync? Each check says what to fix.
+"""``namcoso doctor``: can this project sync? Each check says what to fix. Nothing is written.
 
-Checks, in order: the service-account key, the pace, the master (readable, editable),
+On Google, in order: the service-account key, the pace, the master (readable, editable),
 the Drive folder (shared, listable), then every commune sheet registered in the master's
 ``Danh mục xã`` (reachable, editable, in the folder). A failed check names what to share
-with which address. Nothing is written.
+with which address.
+
+On the local backend: the master (there, readable, not open in Excel/LibreOffice, its
+folder writable), the communes folder, every registered commune file (there, readable,
+writable) and the state store's folder (writable).
+
+:func:`exit_code` turns the checks into the command's exit code: that of the first failed
+check (2 configuration, 4 master, 5 master open, 3 a commune), 0 when all pass.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from .backends.google import FOLDER_MIME, SPREADSHEET_MIME, GoogleBackend, spreadsheet_id
@@ -20,21 +29,40 @@ Check = tuple[str, bool, str]
 EDIT_ROLE = "với quyền Người chỉnh sửa"
 QUOTA_PER_USER = 60
 
+KEY = "Khóa tài khoản dịch vụ"
+PACE = "Nhịp gọi Google"
+MASTER = "Bảng tổng hợp (master)"
+MASTER_OPEN = "Master đang mở"
+FOLDER = "Thư mục Drive của các xã"
+COMMUNES = "Bảng tính các xã"
+COMMUNES_DIR = "Thư mục bảng tính các xã"
+STATE = "Kho trạng thái"
+#: The exit code of a failed check (SPEC's codes); a commune's own check: 3.
+EXIT_CODES = {KEY: 2, PACE: 2, MASTER: 4, MASTER_OPEN: 5, FOLDER: 2, COMMUNES_DIR: 2, STATE: 2}
+
+
+def exit_code(checks: list[Check]) -> int:
+    """The exit code of the first failed check, or 0."""
+    failed = [name for name, ok, _ in checks if not ok]
+    return EXIT_CODES.get(failed[0], 3) if failed else 0
+
 
 def doctor(config: Config, *, backend: GoogleBackend | None = None) -> list[Check]:
     """Run every check that can run; returns ``(name, ok, detail in Vietnamese)`` each."""
+    if config.backend == "local":
+        return doctor_local(config)
     checks: list[Check] = []
     if backend is None:
         try:
             backend = GoogleBackend.from_config(config)
         except NamcosoError as e:
-            return [("Khóa tài khoản dịch vụ", False, e.message)]
+            return [(KEY, False, e.message)]
     email = backend.client_email or "tài khoản dịch vụ"
-    checks.append(("Khóa tài khoản dịch vụ", True, f"Đọc được khóa của tài khoản {email}"))
+    checks.append((KEY, True, f"Đọc được khóa của tài khoản {email}"))
     rpm = config.google.requests_per_minute
     checks.append(
         (
-            "Nhịp gọi Google",
+            PACE,
             rpm <= QUOTA_PER_USER,
             f"{rpm} lệnh/phút"
             + (
@@ -49,24 +77,20 @@ def doctor(config: Config, *, backend: GoogleBackend | None = None) -> list[Chec
     listed = _check_folder(backend, email, checks)
     if registry is None:
         checks.append(
-            (
-                "Bảng tính các xã",
-                False,
-                "Chưa kiểm tra được vì không đọc được Danh mục xã trong master",
-            )
+            (COMMUNES, False, "Chưa kiểm tra được vì không đọc được Danh mục xã trong master")
         )
         return checks
     for code, name, source in registry:
         checks.append(_check_commune(backend, email, code, name, source, listed))
     if not registry:
-        checks.append(("Bảng tính các xã", False, "Danh mục xã trong master chưa có xã nào"))
+        checks.append((COMMUNES, False, "Danh mục xã trong master chưa có xã nào"))
     return checks
 
 
 def _check_master(
     backend: GoogleBackend, email: str, checks: list[Check]
 ) -> list[tuple[str, str, str]] | None:
-    name = "Bảng tổng hợp (master)"
+    name = MASTER
     try:
         grids = backend.read_registry()
     except NamcosoError as e:
@@ -94,7 +118,7 @@ def _check_master(
 def _check_folder(
     backend: GoogleBackend, email: str, checks: list[Check]
 ) -> dict[str, dict[str, Any]]:
-    name = "Thư mục Drive của các xã"
+    name = FOLDER
     if not backend.folder:
         checks.append(
             (
@@ -189,3 +213,104 @@ def _check_commune(
             "đều phải đọc lại: chuyển bảng tính vào thư mục",
         )
     return (name, True, f"«{title}» truy cập và chỉnh sửa được")
+
+
+# -- the local backend -----------------------------------------------------------------
+
+
+def doctor_local(config: Config) -> list[Check]:
+    """The local project's files: master, communes folder, each commune file, state."""
+    from .backends.local import lock_files
+    from .pipeline import make_backend
+
+    checks: list[Check] = []
+    master = config.master
+    registry = None
+    if lock_files(master):
+        checks.append(
+            (
+                MASTER_OPEN,
+                False,
+                f"{master.name} đang mở trong Excel/LibreOffice: đóng tệp thì đồng bộ mới ghi được",
+            )
+        )
+    backend = make_backend(config)
+    try:
+        registry = load_registry(backend.read_registry())
+    except NamcosoError as e:
+        hint = " (tạo bằng: namcoso init)" if not master.exists() else ""
+        checks.append((MASTER, False, f"{e}{hint}"))
+    if registry is not None:
+        problems = []
+        if not _writable(master) or not _writable(master.parent):
+            problems.append(f"không có quyền ghi {master.name} hoặc thư mục của nó")
+        errors = sum(f.severity == "Lỗi" for f in registry.findings)
+        if errors:
+            problems.append(f"danh mục có {errors} lỗi (xem trang Lỗi dữ liệu sau khi đồng bộ)")
+        detail = (
+            f"Đọc được {master.name}: {len(registry.communes)} xã, {len(registry.hamlets)} ấp, "
+            f"{len(registry.cadres)} cán bộ"
+        )
+        checks.append(
+            (MASTER, not problems, detail + ("; " + "; ".join(problems) if problems else ""))
+        )
+    folder = config.communes_dir
+    if not folder.is_dir():
+        checks.append(
+            (
+                COMMUNES_DIR,
+                False,
+                f"Không có thư mục {folder} (tạo thư mục, rồi chạy namcoso provision)",
+            )
+        )
+    elif not _writable(folder):
+        checks.append((COMMUNES_DIR, False, f"Không có quyền ghi thư mục {folder}"))
+    else:
+        checks.append((COMMUNES_DIR, True, f"Thư mục {folder.name}/ ghi được"))
+    checks.append(_check_state(config.state_path))
+    if registry is None:
+        checks.append((COMMUNES, False, "Chưa kiểm tra được vì không đọc được Danh mục xã"))
+        return checks
+    if registry.communes.empty:
+        checks.append((COMMUNES, False, "Danh mục xã trong master chưa có xã nào"))
+    for c in registry.communes.itertuples(index=False):
+        checks.append(_check_commune_file(backend, str(c.code), str(c.name), str(c.source or "")))
+    return checks
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def _check_state(state_path: Path) -> Check:
+    folder = state_path.parent
+    existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
+    if existing is None or not existing.is_dir() or not _writable(existing):
+        return (STATE, False, f"Không tạo hoặc ghi được thư mục {folder}: cấp quyền ghi")
+    if state_path.exists() and not _writable(state_path):
+        return (STATE, False, f"Không có quyền ghi {state_path}")
+    return (STATE, True, f"Ghi được {folder}")
+
+
+def _check_commune_file(backend: Any, code: str, name: str, source: str) -> Check:
+    from .backends.local import lock_files
+
+    label = f"{name} ({code})"
+    if not source.strip():
+        return (label, False, "Chưa có Bảng tính báo cáo: chạy namcoso provision")
+    path = backend.path_of(source)
+    if not path.exists():
+        return (
+            label,
+            False,
+            f"Không có tệp {path.name} trong thư mục các xã: chạy namcoso provision",
+        )
+    try:
+        backend.read_commune(source)
+    except NamcosoError as e:
+        return (label, False, f"Không đọc được {path.name}: {e}")
+    if not _writable(path):
+        return (label, False, f"{path.name} chỉ đọc: không ghi được phản hồi cho xã")
+    if lock_files(path):
+        return (label, True, f"{path.name} đọc được; đang mở nên phản hồi sẽ ghi ở lần sau")
+    return (label, True, f"{path.name} đọc và ghi được")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 
-from .layout import MAPPINGS_DIR
+from .resources import MAPPINGS_DIR
 
 ERROR = "Lỗi"
 WARNING = "Cảnh báo"

@@ -9,14 +9,11 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 from .backends.base import ColumnSpec
+from .resources import MAPPINGS_DIR, TEMPLATES_DIR
 from .text import fold
-
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = ROOT / "templates"
-MAPPINGS_DIR = ROOT / "mappings"
 
 
 @dataclass(frozen=True)
@@ -27,6 +24,8 @@ class Column:
     required: bool = False
     width: float = 12
     format: str | None = None
+    #: The values a district tab's dropdown offers (``Loại``, ``Cấp``).
+    choices: tuple[str, ...] = ()
 
     def spec(self) -> ColumnSpec:
         return ColumnSpec(self.header, self.width, self.format)
@@ -70,7 +69,7 @@ class Layout:
         return [t for t in self.tabs.values() if t.role == role]
 
 
-def _load_toml(path: Path) -> dict:
+def _load_toml(path: Traversable) -> dict:
     with path.open("rb") as f:
         return tomllib.load(f)
 
@@ -79,7 +78,10 @@ def _layout(name: str) -> Layout:
     data = _load_toml(TEMPLATES_DIR / f"{name}.toml")
     tabs = {}
     for t in data.pop("tabs"):
-        columns = tuple(Column(**c) for c in t.pop("columns"))
+        columns = tuple(
+            Column(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})
+            for c in t.pop("columns")
+        )
         tabs[t["key"]] = Tab(columns=columns, **t)
     return Layout(tabs, data)
 
@@ -113,7 +115,9 @@ class Vocab:
     yesno_forms: dict[str, bool]  # folded form → bool
     field_labels: tuple[str, ...]
     field_forms: dict[str, str]  # folded form → label
-    hamlet_prefixes: tuple[str, ...]
+    hamlet_prefixes: tuple[str, ...]  # folded, longest first
+    hamlet_prefix_words: tuple[str, ...]  # as written (with diacritics)
+    hamlet_prefix_kinds: dict[str, str]  # a prefix → the kind it names ("kp" → "khu phố")
     total_exact: frozenset[str]
     total_starts: tuple[str, ...]
 
@@ -144,6 +148,8 @@ def vocab() -> Vocab:
         field_labels=tuple(f["label"] for f in data["fields"]),
         field_forms=field_forms,
         hamlet_prefixes=tuple(prefixes),
+        hamlet_prefix_words=tuple(data["hamlet_prefixes"]["words"]),
+        hamlet_prefix_kinds=dict(data["hamlet_prefixes"].get("kinds", {})),
         total_exact=frozenset(data["totals"]["exact"]),
         total_starts=tuple(data["totals"]["starts"]),
     )

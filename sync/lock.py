@@ -15,11 +15,11 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from .errors import SyncLocked
 from .faults import hold_if_requested
+from .units import vietnam_now
 
 try:
     import fcntl
@@ -33,7 +33,7 @@ class LockHolder:
     """The process that holds the run lock, as it wrote itself into the lock file."""
 
     pid: int | None
-    since: str  # local time, "dd/mm/YYYY HH:MM:SS"
+    since: str  # Vietnam time, "dd/mm/YYYY HH:MM:SS"
 
     def describe(self) -> str:
         """``pid 1234, từ 29/11/2026 08:00:01`` (or what is known of it)."""
@@ -67,7 +67,7 @@ def run_lock(path: Path) -> Iterator[LockHolder]:
             holder = _read_holder(path)
             who = f" ({holder.describe()})" if holder and holder.describe() else ""
             raise SyncLocked(f"Một lần đồng bộ khác đang chạy{who}; lần này dừng lại.")
-        me = LockHolder(os.getpid(), datetime.now().strftime("%d/%m/%Y %H:%M:%S"))
+        me = LockHolder(os.getpid(), vietnam_now().strftime("%d/%m/%Y %H:%M:%S"))
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, json.dumps({"pid": me.pid, "since": me.since}).encode())

@@ -13,14 +13,15 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
 from .backends.base import Backend, OutputTab
+from .charts import chart_tab
 from .config import Config
-from .errors import SourceChanged, SourceUnavailable
+from .errors import ConfigError, SourceChanged, SourceUnavailable
 from .faults import crash_point
 from .findings import ERROR, Finding, finding
 from .layout import commune_layout, master_layout
@@ -42,11 +43,10 @@ from .summarize import (
     rating_stats,
     support_stats,
 )
-from .validate import PERIOD_KEYS, CommuneResult, Tables, row_count, validate_communes
-from .views import chart_tab
+from .units import VIETNAM
+from .validate import CommuneResult, Tables, row_count, validate_communes
 
 log = logging.getLogger("namcoso")
-VIETNAM = timezone(timedelta(hours=7))
 
 
 @dataclass
@@ -101,7 +101,7 @@ def make_backend(config: Config) -> Backend:
 
         return GoogleBackend.from_config(config)
     from .backends.local import LocalBackend
-    from .views import master_decorator
+    from .backends.local_views import master_decorator
 
     titles = [t.title for t in master_layout().by_role("registry")]
     decorate = master_decorator(config.rules)
@@ -250,10 +250,10 @@ def _accept_one(
 def note_first_seen(change: StateChange, code: str, tables: Tables, now: datetime) -> None:
     """Remember when each (hamlet, period) of a commune's accepted tables was seen."""
     iso = now.isoformat()
-    for tab_key, period in PERIOD_KEYS.items():
-        if tab_key in tables and tables.rows(tab_key):
-            hamlets = tables.column(tab_key, "hamlet_code")
-            periods = tables.column(tab_key, period, text=True)
+    for tab in commune_layout().by_role("input"):
+        if tab.period and tab.key in tables and tables.rows(tab.key):
+            hamlets = tables.column(tab.key, "hamlet_code")
+            periods = tables.column(tab.key, tab.period, text=True)
             change.first_seen.append((code, hamlets, periods, iso))
 
 
@@ -361,6 +361,7 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
     try:
         registry = load_registry(backend.read_registry())
         sources = dict(zip(registry.communes["code"], registry.communes["source"], strict=True))
+        check_accepted(accept, sources)
         fingerprints = backend.fingerprints([s for s in sources.values() if s])
         previous = store.sources()
         change = StateChange()
@@ -381,7 +382,9 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             if source
         ]
         reads = [p for p in pulled if isinstance(p, _Read)]
-        checked = validate_communes({r.code: r.raws for r in reads}, registry, now.date())
+        checked = validate_communes(
+            {r.code: r.raws for r in reads}, registry, now.date(), config.rules.period_start
+        )
         communes = [
             _accept_one(
                 p, checked[p.code], store, config, now, full, p.code in accept, result, change
@@ -403,7 +406,10 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         change.outputs.update(digests)
         feedback = {}
         for c in communes:
-            own = [assignments_tab(c.code, registry), feedback_tab(c.findings)]
+            own = [
+                assignments_tab(c.code, registry),
+                feedback_tab(c.findings, row_count(c.tables)),
+            ]
             digest = content_hash(own)
             stale = hashes.get(f"commune:{c.code}") != digest or c.has_own_tabs is False
             if stale and c.record.status != "unreadable":
@@ -452,6 +458,17 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         return result
     finally:
         store.close()
+
+
+def check_accepted(accept: Iterable[str], registered: Iterable[str]) -> None:
+    """``--accept`` names registered communes only: a mistyped code would otherwise accept
+    nothing and say nothing, while the commune it meant stays held."""
+    known = set(registered)
+    unknown = sorted(set(accept) - known)
+    if unknown:
+        raise ConfigError(
+            f"--accept {', '.join(unknown)}: không có xã mã này trong Danh mục xã của master"
+        )
 
 
 def _log_row(started: datetime, mode: str, stats: dict) -> list:

@@ -105,16 +105,29 @@ def findings_tab(findings: list[Finding], registry: Registry) -> OutputTab:
     return OutputTab(tab.title, tab.specs(), rows)
 
 
-ALL_WELL = "Không có lỗi: dữ liệu của xã đã được nhận đầy đủ trong lần đồng bộ gần nhất."
+ALL_WELL = "Không có lỗi: đã nhận {rows} dòng số liệu của xã trong lần đồng bộ gần nhất."
+NO_FINDINGS = "Không có lỗi trong lần đồng bộ gần nhất."
+NOTHING_SENT = (
+    "Chưa nhận được dòng số liệu nào: các trang nhập liệu của xã còn trống trong lần đồng bộ "
+    "gần nhất."
+)
+NOTHING_SENT_FIX = "Điền số liệu vào các trang {tabs} (xem trang Hướng dẫn)."
 
 
-def feedback_tab(findings: list[Finding]) -> OutputTab:
-    """A commune's ``Kiểm tra dữ liệu``: its findings by tab and row, or one all-is-well line."""
+def feedback_tab(findings: list[Finding], rows_received: int | None = None) -> OutputTab:
+    """A commune's ``Kiểm tra dữ liệu``: its findings by tab and row; or, with none, one line
+    saying how many rows were received — or that none were, never "all is well" then."""
     tab = commune_layout()["feedback"]
     ordered = sorted(findings, key=lambda f: (f.tab, f.row, f.cell))
     rows = [[f.severity, f.tab, f.cell, f.value, f.message, f.fix] for f in ordered]
-    if not rows:
-        rows = [["", "", "", "", ALL_WELL, ""]]
+    if not rows and rows_received == 0:
+        inputs = ", ".join(f"'{t.title}'" for t in commune_layout().by_role("input"))
+        rows = [["", "", "", "", NOTHING_SENT, NOTHING_SENT_FIX.format(tabs=inputs)]]
+    elif not rows and rows_received is None:
+        rows = [["", "", "", "", NO_FINDINGS, ""]]
+    elif not rows:
+        received = f"{rows_received:,}".replace(",", ".")  # Vietnamese thousands: 1.234
+        rows = [["", "", "", "", ALL_WELL.format(rows=received), ""]]
     return OutputTab(tab.title, tab.specs(), rows)
 
 

@@ -27,6 +27,7 @@ from .findings import Finding
 from .layout import commune_layout
 from .normalize import object_frame
 from .render import cell
+from .units import vietnam_now
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -244,7 +245,7 @@ class StateStore:
     def commit(self, change: StateChange) -> None:
         """Apply one run's change of state in a single transaction."""
         db = self.db
-        recorded = (change.run or {}).get("started") or datetime.now().astimezone().isoformat()
+        recorded = (change.run or {}).get("started") or vietnam_now().isoformat()
         db.execute("BEGIN IMMEDIATE")
         try:
             for rec in change.sources.values():

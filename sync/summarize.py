@@ -19,6 +19,8 @@ from .values import map_distinct
 
 DISTRICT = "Toàn huyện"
 RATING_CODES = [r.code for r in vocab().ratings]
+#: ``mappings/vocab.toml`` lists the ratings best first.
+EXCELLENT = RATING_CODES[0]
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def rating_stats(ratings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     totals["commune_code"] = ""
     totals["commune_name"] = DISTRICT
     out = pd.concat([out, totals], ignore_index=True)
-    out["excellent_share"] = _share(out["HTXSNV"], out[RATING_CODES].sum(axis=1))
+    out["excellent_share"] = _share(out[EXCELLENT], out[RATING_CODES].sum(axis=1))
     return _columns("rating_stats", out)
 
 

@@ -76,3 +76,41 @@ def closest(key: str, candidates: dict[str, str], n: int = 2) -> list[str]:
     """The display names whose folded keys are closest to ``key`` (best first)."""
     keys = difflib.get_close_matches(key, list(candidates), n=n, cutoff=0.5)
     return [candidates[k] for k in keys]
+
+
+#: The five Vietnamese tone marks (as combining characters). Where a tone sits in a
+#: syllable ("hoà" or "hòa", "thuỷ" or "thủy") is a habit of the typist, not a
+#: different name; which tone it is ("Phú", "Phủ") is.
+_TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "4", "\u0309": "3", "\u0323": "5"}
+_WORD = re.compile(r"[^\W_]+")
+_LETTERS_THEN_DIGITS = re.compile(r"(?<=[^\W\d_])(?=\d)")
+
+
+@lru_cache(maxsize=50_000)
+def _exact_word(word: str) -> str:
+    """One lower-case word with its tone moved to the end: "hoà" and "hòa" → "hoa|2"."""
+    if word.isascii():
+        return word
+    tone = ""
+    kept = []
+    for ch in unicodedata.normalize("NFD", word):
+        if ch in _TONES:
+            tone = _TONES[ch]
+        else:
+            kept.append(ch)
+    base = unicodedata.normalize("NFC", "".join(kept))
+    return f"{base}|{tone}" if tone else base
+
+
+def loose_word(word: str) -> str:
+    """A word of :func:`name_words` without any diacritic: "hoa|2" → "hoa", "đông" → "dong"."""
+    return unaccent(word.partition("|")[0])
+
+
+def name_words(name: str) -> tuple[str, ...]:
+    """The words of a typed name, compared exactly: NFC, lower case, punctuation and
+    spacing dropped, a number parted from the word before it ("KP1" → "kp", "1"), each
+    tone mark wherever it was placed. Every diacritic still counts: "Bình Phủ" and
+    "Bình Phú", "Tân Thành" and "Tân Thạnh" stay apart."""
+    text = _LETTERS_THEN_DIGITS.sub(" ", nfc(name).lower())
+    return tuple(_exact_word(w) for w in _WORD.findall(text))

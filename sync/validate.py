@@ -8,7 +8,7 @@ stops the run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,15 +19,13 @@ import pandas as pd
 from .findings import Finding, finding
 from .layout import Tab, commune_layout
 from .normalize import RawTable, object_frame
-from .registry import Registry, name_key
+from .registry import HELD_PREFIX, NO_MATCH, Registry, name_key
 from .text import closest
 from .values import PARSERS, BadValue, map_distinct, parse_column, parse_text
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 #: Columns where a blank cell is allowed although the column is required in the template.
 BLANK_ALLOWED = {("meetings", "meeting_date"), ("meetings", "present")}
-#: Which column is a report's period, per tab that has one (duplicate checks, first-seen times).
-PERIOD_KEYS = {"meetings": "month", "ratings": "year"}
 
 
 class Tables(Mapping[str, pd.DataFrame]):
@@ -188,33 +186,77 @@ class _TabCheck:
 
 
 def _resolve_hamlets(check: _TabCheck, registry: Registry) -> pd.Series:
-    """Hamlet text → hamlet code of the row's own commune; findings for unknown and foreign
-    ones. Names are folded once per distinct text, codes looked up once per distinct pair."""
+    """Hamlet text → hamlet code of the row's own commune, read as SPEC "Names are
+    identities" says; findings for names read loosely, ambiguous, unknown or foreign.
+    Each distinct (sheet, text) is matched once."""
     texts = check.frame["hamlet"]
     text_codes, text_uniques = pd.factorize(texts, use_na_sentinel=True)
-    keys = np.array([name_key(_shown(v)) for v in text_uniques] + [""], dtype=object)
-    row_keys = keys[text_codes]
-    # (sheet, key) pairs as integers: each sheet is one commune's.
-    key_of_text, distinct_keys = pd.factorize(keys)
-    width = len(distinct_keys) + 1
-    pair_codes, pairs = pd.factorize(check.src * width + key_of_text[text_codes])
-    pair_keys = np.asarray(distinct_keys, dtype=object)[pairs % width]
-    pair_communes = check.sheet_communes[pairs // width]
-    lookup = np.empty(len(pairs) + 1, dtype=object)  # the last: NA hamlet text
-    lookup[:-1] = list(map(registry.hamlet_code, pair_communes.tolist(), pair_keys.tolist()))
+    shown = [_shown(v) for v in text_uniques]
+    n_texts = len(shown) + 1  # the last: NA hamlet text
+    pair_codes, pairs = pd.factorize(
+        check.src * n_texts + np.where(text_codes < 0, len(shown), text_codes)
+    )
+    pair_texts = (pairs % n_texts).tolist()
+    pair_communes = check.sheet_communes[pairs // n_texts].tolist()
+    matches = [
+        registry.match_hamlet(commune, shown[t]) if t < len(shown) else NO_MATCH
+        for commune, t in zip(pair_communes, pair_texts, strict=True)
+    ]
+    lookup = np.array([m.code for m in matches] + [None], dtype=object)
     resolved = lookup[pair_codes]
-    missing = row_keys == ""
+    text_index = np.where(text_codes < 0, len(shown), text_codes)
+    row_texts = np.array([*shown, ""], dtype=object)[text_index]
+    missing = np.array([not t.strip() for t in shown] + [True], dtype=bool)[text_index]
+    plain = np.array(
+        [m.how == "exact" and not m.codes[0].startswith(HELD_PREFIX) for m in matches] + [True]
+    )
     column = check.tab.column("hamlet").header
     check.add("missing_value", "hamlet", missing, column=column, expected="tên ấp/khu phố")
-    for pos in np.flatnonzero(~missing & pd.isna(resolved)):
-        commune, key = check.communes[pos], row_keys[pos]
-        others = [c for c in registry.owners(key) if c != commune]
-        if others:
-            check.add("foreign_hamlet", "hamlet", [pos], other=registry.commune_name(others[0]))
+    first_row: dict[int, int] = {}
+    elsewhere_of: dict[int, list[str]] = {}
+    counts = np.bincount(pair_codes, minlength=len(pairs))
+    for pos in np.flatnonzero(~missing & ~plain[pair_codes]):
+        pair = pair_codes[pos]
+        match = matches[pair]
+        commune, text = check.communes[pos], row_texts[pos]
+        if match.how == "loose" and not match.codes[0].startswith(HELD_PREFIX):
+            if pair not in elsewhere_of:
+                owners = registry.owners(text, exact=True)
+                elsewhere_of[pair] = [c for c in owners if c != commune]
+            elsewhere = elsewhere_of[pair]
+            if elsewhere:  # exactly another commune's hamlet: not read as one of ours
+                check.add(
+                    "foreign_hamlet", "hamlet", [pos], other=registry.commune_name(elsewhere[0])
+                )
+                continue
+            if pair not in first_row:  # one warning per name as typed, at its first cell
+                first_row[pair] = pos
+                check.add(
+                    "name_read_loosely",
+                    "hamlet",
+                    [pos],
+                    reject=False,
+                    name=match.names[0],
+                    count=int(counts[pair]),
+                )
+            continue
+        if match.code is not None:  # a hamlet whose code the registry gives twice
+            resolved[pos] = None
+            check.add("hamlet_code_held", "hamlet", [pos])
+        elif match.how == "ambiguous":
+            candidates = " hoặc ".join(f'"{n}"' for n in match.names)
+            check.add("ambiguous_name", "hamlet", [pos], candidates=candidates)
         else:
-            guesses = closest(key, registry.hamlet_names(commune))
-            hint = " Có phải " + " hoặc ".join(f'"{g}"' for g in guesses) + "?" if guesses else ""
-            check.add("unknown_hamlet", "hamlet", [pos], suggestion=hint)
+            others = [c for c in registry.owners(text) if c != commune]
+            if others:
+                check.add("foreign_hamlet", "hamlet", [pos], other=registry.commune_name(others[0]))
+            else:
+                guesses = closest(name_key(text), registry.hamlet_names(commune))
+                hint = (
+                    " Có phải " + " hoặc ".join(f'"{g}"' for g in guesses) + "?" if guesses else ""
+                )
+                check.add("unknown_hamlet", "hamlet", [pos], suggestion=hint)
+    resolved[np.flatnonzero(missing)] = None
     return pd.Series(resolved, index=texts.index, dtype=object)
 
 
@@ -281,11 +323,31 @@ def _looks_like_formula(value: Any) -> bool:
     return isinstance(value, str) and value.lstrip()[:1] in FORMULA_STARTS
 
 
-def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) -> None:
+def _before_start(
+    check: _TabCheck, key: str, early: np.ndarray, start: str, shown: Callable[[int], Any]
+) -> None:
+    """``Lỗi`` for the rows whose period (month, year or date) is before the reporting
+    period: a mistyped year ("03/2008" in a 2018 project) never reaches the statistics."""
+    check.add(
+        "period_before_start",
+        key,
+        early,
+        column=check.tab.column(key).header,
+        period=shown,
+        start=_month_label(start),
+    )
+
+
+def _period_checks(
+    check: _TabCheck, parsed: dict[str, pd.Series], today: date, start: str | None
+) -> None:
     tab = check.tab
     this_month = f"{today.year:04d}-{today.month:02d}"
     if tab.key == "meetings":
         months = parsed["month"]
+        if start:
+            early = map_distinct(months, lambda m: isinstance(m, str) and m < start, False, bool)
+            _before_start(check, "month", early, start, lambda p: _month_label(months.iloc[p]))
         future = map_distinct(months, lambda m: isinstance(m, str) and m > this_month, False, bool)
         header = tab.column("month").header
         check.add(
@@ -327,6 +389,9 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
         )
     elif tab.key == "ratings":
         years = pd.to_numeric(parsed["year"], errors="coerce")
+        if start:
+            early = (years < int(start[:4])).to_numpy(dtype=bool, na_value=False)
+            _before_start(check, "year", early, start, lambda p: years.iloc[p])
         future = (years > today.year).to_numpy(dtype=bool, na_value=False)
         check.add(
             "future_period",
@@ -338,6 +403,10 @@ def _period_checks(check: _TabCheck, parsed: dict[str, pd.Series], today: date) 
         )
     elif tab.key == "support":
         dates = parsed["date"]
+        if start:
+            first_day = pd.Timestamp(f"{start}-01")
+            early = (pd.to_datetime(dates, errors="coerce") < first_day).to_numpy(bool)
+            _before_start(check, "date", early, start, lambda p: _shown(dates.iloc[p]))
         future = (pd.to_datetime(dates, errors="coerce") > pd.Timestamp(today)).to_numpy(bool)
         check.add(
             "future_period",
@@ -368,7 +437,7 @@ def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str])
     ``accepted`` is indexed by the rows' positions in ``check.frame``.
     """
     tab_key = check.tab.key
-    period = PERIOD_KEYS.get(tab_key)
+    period = check.tab.period  # templates/commune.toml: the column a report's period is in
     if period is None or accepted.empty:
         return accepted
     key = ["hamlet_code", period]
@@ -398,10 +467,15 @@ def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str])
 
 
 def validate_tabs(
-    tab: Tab, raws: list[tuple[str, RawTable]], registry: Registry, today: date
+    tab: Tab,
+    raws: list[tuple[str, RawTable]],
+    registry: Registry,
+    today: date,
+    period_start: str | None = None,
 ) -> tuple[pd.DataFrame, list[Finding], dict[str, int]]:
     """One input tab of many communes: (accepted rows with ``commune_code``, findings,
-    rejected rows per commune). Every check runs once over all the rows."""
+    rejected rows per commune). Every check runs once over all the rows. Periods before
+    ``period_start`` (``YYYY-MM``) or after ``today`` are refused."""
     findings = [f for _, raw in raws for f in raw.findings]
     usable = [(commune, raw) for commune, raw in raws if raw.ok and raw.rows]
     check = _TabCheck(tab, usable)
@@ -412,7 +486,7 @@ def validate_tabs(
     for column in tab.columns:
         if column.type in ("count", "positive_count"):
             _counts(check, parsed, column.key, 1 if column.type == "positive_count" else 0)
-    _period_checks(check, parsed, today)
+    _period_checks(check, parsed, today, period_start)
     good = ~check.bad
     accepted = pd.DataFrame({"hamlet_code": hamlet_codes, **parsed})[good]
     value_keys = [c.key for c in tab.columns if c.key != "hamlet"]
@@ -446,13 +520,19 @@ def _empty_accepted(tab: Tab) -> pd.DataFrame:
 
 
 def validate_communes(
-    raws_by_commune: dict[str, dict[str, RawTable]], registry: Registry, today: date
+    raws_by_commune: dict[str, dict[str, RawTable]],
+    registry: Registry,
+    today: date,
+    period_start: str | None = None,
 ) -> dict[str, CommuneResult]:
-    """Validate the input tabs of many commune sheets at once, one result per commune."""
+    """Validate the input tabs of many commune sheets at once, one result per commune.
+
+    ``period_start`` is ``[rules] period_start`` (``YYYY-MM``): reports before it are
+    ``Lỗi``, as are reports after ``today``."""
     results = {code: CommuneResult(code) for code in raws_by_commune}
     for tab in commune_layout().by_role("input"):
         raws = [(c, raws[tab.key]) for c, raws in raws_by_commune.items() if tab.key in raws]
-        accepted, findings, rejected = validate_tabs(tab, raws, registry, today)
+        accepted, findings, rejected = validate_tabs(tab, raws, registry, today, period_start)
         for f in findings:
             results[f.commune].findings.append(f)
         for code, n in rejected.items():
@@ -476,7 +556,11 @@ def validate_communes(
 
 
 def validate_commune(
-    raws: dict[str, RawTable], commune: str, registry: Registry, today: date
+    raws: dict[str, RawTable],
+    commune: str,
+    registry: Registry,
+    today: date,
+    period_start: str | None = None,
 ) -> CommuneResult:
     """Validate every input tab of one commune sheet."""
-    return validate_communes({commune: raws}, registry, today)[commune]
+    return validate_communes({commune: raws}, registry, today, period_start)[commune]

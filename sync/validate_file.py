@@ -86,7 +86,8 @@ def validate_file(
         title = master_layout()["communes"].title
         raise ConfigError(f"Mã xã {commune} không có trong '{title}'")
     raws = normalize_commune(grids, commune)
-    return Report.of(validate_commune(raws, commune, reg, today or date.today()).findings)
+    start = config.rules.period_start if config is not None else None
+    return Report.of(validate_commune(raws, commune, reg, today or date.today(), start).findings)
 
 
 def _same_sheet(a: str, b: str) -> bool:

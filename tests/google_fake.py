@@ -698,6 +698,10 @@ class FakeSpreadsheet:
     can_edit: bool = True
     deleted: bool = False
     mime: str = SPREADSHEET_MIME
+    #: Spreadsheet-level developer metadata (``DeveloperMetadata`` JSON objects).
+    metadata: list[dict[str, Any]] = field(default_factory=list)
+    #: The file's bytes when it is an uploaded file (an .xlsx not converted to Sheets).
+    content: bytes | None = None
 
     def tab(self, title: str) -> FakeTab | None:
         return next((t for t in self.tabs if t.title == title), None)
@@ -758,6 +762,9 @@ class FakeGoogle:
         self.page_size_cap = page_size_cap
         self.clock = datetime(2024, 1, 1, tzinfo=UTC)
         self._serial = 0
+        #: (method id ending, target, callback): run once, just before such a request is
+        #: handled: a person saving a sheet at exactly that moment.
+        self.hooks: list[tuple[str, str, Callable[[], None]]] = []
 
     # -- building the world -----------------------------------------------------------
     def new_id(self, seed: str) -> str:
@@ -842,6 +849,11 @@ class FakeGoogle:
             body = STATUS_BODIES.get(status or 500, INTERNAL)
         self.faults.append(Fault(status, body, times, target, method, headers or {}, exception))
 
+    def before(self, method: str, target: str, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once, just before the next ``method`` request on ``target``
+        is handled (an edit landing between namcoso's read and its write)."""
+        self.hooks.append((method, target, callback))
+
     def _now(self) -> str:
         self.clock += timedelta(seconds=1)
         return self.clock.strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -894,6 +906,9 @@ class FakeGoogle:
             return 400, {}, json.dumps(invalid_argument("; ".join(errors)))
         assert method is not None
         target = params.get("spreadsheetId") or params.get("fileId") or "drive"
+        for hook in [h for h in self.hooks if method.id.endswith(h[0]) and h[1] == target]:
+            self.hooks.remove(hook)
+            hook[2]()
         kind = "read" if method.id in READ_METHODS else "write"
         (self.reads if kind == "read" else self.writes)[target] += 1
         query = parse_qs(urlsplit(request.url or "").query, keep_blank_values=True)
@@ -944,20 +959,39 @@ class FakeGoogle:
         self, params: dict[str, str], query: dict[str, list[str]], body: Any
     ) -> dict[str, Any]:
         sheet = self._sheet(params["spreadsheetId"])
+        mask = parse_mask(query["fields"][0]) if "fields" in query else None
+        grid_data = query.get("includeGridData") == ["true"]
+        return self._spreadsheet_json(sheet, mask, grid_data, query.get("ranges"))
+
+    @staticmethod
+    def _range_titles(sheet: FakeSpreadsheet, ranges: list[str]) -> list[str]:
+        """The tab titles A1 ``ranges`` name; a tab that does not exist fails them all."""
+        wanted = [r.split("!")[0].strip("'").replace("''", "'") for r in ranges]
+        for name in wanted:
+            if sheet.tab(name) is None:
+                raise bad_request(f"Unable to parse range: {name}")
+        return wanted
+
+    def _spreadsheet_json(
+        self,
+        sheet: FakeSpreadsheet,
+        mask: Mask | None,
+        grid_data: bool,
+        ranges: list[str] | None,
+    ) -> dict[str, Any]:
+        """A ``Spreadsheet`` as ``spreadsheets.get`` (or a batchUpdate's
+        ``updatedSpreadsheet``) shows it: ``mask`` is the ``fields`` mask at the
+        spreadsheet (it wins over ``grid_data``); ``ranges`` keeps only the tabs named."""
         row_mask: Mask | None = None  # what of each tab's rowData the mask keeps
-        if "fields" in query:  # a mask wins over includeGridData
-            mask = parse_mask(query["fields"][0])
+        if mask is not None:
             with_data = "sheets" in mask and (mask["sheets"] is None or "data" in mask["sheets"])
             if with_data and mask["sheets"] is not None and mask["sheets"]["data"] is not None:
                 row_mask = mask["sheets"]["data"].get("rowData")
         else:
-            with_data = query.get("includeGridData") == ["true"]
+            with_data = grid_data
         tabs = list(enumerate(sheet.tabs))
-        if "ranges" in query:
-            wanted = [r.split("!")[0].strip("'").replace("''", "'") for r in query["ranges"]]
-            for name in wanted:
-                if sheet.tab(name) is None:
-                    raise bad_request(f"Unable to parse range: {name}")
+        if ranges:
+            wanted = self._range_titles(sheet, ranges)
             tabs = [(i, t) for i, t in tabs if t.title in wanted]
         out_sheets = []
         for i, tab in tabs:
@@ -967,12 +1001,15 @@ class FakeGoogle:
             if with_data:
                 entry["data"] = [{"rowData": self._row_data(tab, row_mask)}]
             out_sheets.append(entry)
-        return {
+        out = {
             "spreadsheetId": sheet.id,
             "properties": {"title": sheet.title, "locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"},
             "sheets": out_sheets,
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sheet.id}/edit",
         }
+        if sheet.metadata:
+            out["developerMetadata"] = [_copy(m) for m in sheet.metadata]
+        return out
 
     @staticmethod
     def _row_data(tab: FakeTab, mask: Mask | None = None) -> list[dict[str, Any]]:
@@ -1008,6 +1045,10 @@ class FakeGoogle:
             )
             for t in sheet.tabs
         ]
+        ranges = body.get("responseRanges") or None
+        if ranges and body.get("includeSpreadsheetInResponse"):
+            self._range_titles(sheet, ranges)  # a bad range refuses the whole batch
+        self._metadata = [_copy(m) for m in sheet.metadata]
         replies = []
         for i, request in enumerate(body.get("requests", [])):
             if len(request) != 1:
@@ -1021,9 +1062,38 @@ class FakeGoogle:
             except Refused as e:
                 raise bad_request(f"Invalid requests[{i}].{kind}: {e}") from None
         sheet.tabs = work
+        sheet.metadata = self._metadata
         sheet.version += 1
         sheet.modified = self._now()
-        return {"spreadsheetId": sheet.id, "replies": replies}
+        reply: dict[str, Any] = {"spreadsheetId": sheet.id, "replies": replies}
+        if body.get("includeSpreadsheetInResponse"):
+            mask = parse_mask(query["fields"][0]) if "fields" in query else None
+            if mask is not None:
+                mask = mask.get("updatedSpreadsheet") or {}
+            reply["updatedSpreadsheet"] = self._spreadsheet_json(
+                sheet, mask, bool(body.get("responseIncludeGridData")), ranges
+            )
+        return reply
+
+    def _apply_createDeveloperMetadata(
+        self, work: list[FakeTab], spec: dict[str, Any]
+    ) -> dict[str, Any]:
+        meta = _copy(spec.get("developerMetadata") or {})
+        if not meta.get("metadataKey"):
+            raise bad_request("metadataKey is required")
+        if meta.get("visibility") not in ("DOCUMENT", "PROJECT"):
+            raise bad_request("Developer metadata must always have a visibility specified")
+        location = meta.get("location") or {}
+        if location != {"spreadsheet": True}:
+            self.violations.append(f"createDeveloperMetadata location {location} not modelled")
+            raise bad_request("unsupported location")
+        ids = {m["metadataId"] for m in self._metadata}
+        if meta.get("metadataId") in ids:
+            raise bad_request(f"Developer metadata with id {meta['metadataId']} already exists")
+        meta.setdefault("metadataId", max(ids, default=100) + 1)
+        meta["location"] = {"locationType": "SPREADSHEET", "spreadsheet": True}
+        self._metadata.append(meta)
+        return {"createDeveloperMetadata": {"developerMetadata": _copy(meta)}}
 
     @staticmethod
     def _tab(work: list[FakeTab], sheet_id: Any) -> FakeTab:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+from datetime import UTC, datetime
+
 import pytest
 from conftest import commune_grids
 
+from sync import errors
 from sync.backends.local import write_workbook
-from sync.cli import build_parser, main
+from sync.cli import EXIT_CODES, build_parser, main, setup_logging
 from sync.layout import commune_layout
+from sync.lock import run_lock
+from sync.units import VIETNAM, vietnam_now
 
-COMMANDS = ["demo", "sync", "run", "validate", "provision", "status", "doctor"]
+COMMANDS = ["demo", "init", "sync", "run", "validate", "provision", "status", "doctor"]
 
 
 def test_every_command_has_help_text():
@@ -18,6 +26,70 @@ def test_every_command_has_help_text():
     assert sorted(sub.choices) == sorted(COMMANDS)
     for name, p in sub.choices.items():
         assert p.description, name
+        for action in p._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest}"
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
+def test_help_lists_every_exit_code(command, capsys):
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cách dùng: namcoso")
+    codes = out[out.index("mã thoát:") :]
+    for code, meaning in EXIT_CODES.items():
+        assert re.search(rf"^  {code}\s+{re.escape(meaning)}$", codes, re.M), code
+    assert "usage" not in out and "show this help" not in out
+
+
+def test_every_exit_code_the_code_raises_is_documented():
+    kinds = [errors.NamcosoError]
+    for kind in kinds:
+        kinds.extend(kind.__subclasses__())
+    assert {k.exit_code for k in kinds} <= set(EXIT_CODES)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["sycn"], "không có lựa chọn 'sycn'"),
+        (["sycn"], "có phải «sync»?"),
+        ([], "thiếu tham số bắt buộc: LỆNH"),
+        (["sync", "--bogus"], "không hiểu tham số: --bogus"),
+        (["demo", "--scale", "huyen"], "tham số --scale: không có lựa chọn 'huyen'"),
+        (["sync", "--accept"], "tham số --accept: cần một giá trị"),
+        (["init"], "thiếu tham số bắt buộc: THƯ_MỤC"),
+        (["sync", "-v", "-q"], "không dùng -v cùng với -q"),
+    ],
+)
+def test_usage_errors_are_in_vietnamese_and_exit_2(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert not re.search(r"usage|error|required|invalid|unrecognized|expected", err)
+
+
+def test_global_options_work_before_or_after_the_command(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    assert main(["--config", config, "sync"]) == 0
+    assert "đọc 2 xã" in capsys.readouterr().out
+    assert main(["status", "--config", config]) == 0
+    assert "29110" in capsys.readouterr().out
+    assert main(["-q", "--config", config, "sync", "--full"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["sync", "--full", "--config", config, "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["--verbose", "status", "--config", config]) == 0
+    assert logging.getLogger().level == logging.INFO
+    assert main(["status", "-v", "--config", config]) == 0
+    assert logging.getLogger().level == logging.INFO
+
+
+def test_log_lines_show_vietnam_time(capsys):
+    setup_logging(verbose=True, quiet=False)
+    handler = logging.getLogger().handlers[0]
+    record = logging.LogRecord("namcoso", logging.INFO, __file__, 1, "xong", None, None)
+    record.created = datetime(2026, 12, 1, 17, 30, 5, tzinfo=UTC).timestamp()
+    assert handler.format(record).startswith("02/12/2026 00:30:05 INFO namcoso: xong")
 
 
 def test_missing_config_is_one_line_and_non_zero(tmp_path, monkeypatch, capsys):
@@ -89,3 +161,68 @@ def test_status_says_when_a_sync_is_running(small_project, capsys):
     with run_lock(small_project.lock_path):
         assert main(["status", "--config", config]) == 0
     assert "Đang có một lần đồng bộ chạy (pid" in capsys.readouterr().out
+
+
+def test_accepting_a_commune_not_in_the_registry_is_an_error(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    before = small_project.master.read_bytes()
+    assert main(["sync", "--config", config, "--accept", "99999"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "99999" in err[0] and "Danh mục xã" in err[0]
+    assert small_project.master.read_bytes() == before
+    assert main(["sync", "--config", config, "--accept", "29110", "--accept", "29113"]) == 0
+
+
+@pytest.fixture
+def server_in_utc(monkeypatch):
+    """A server whose own clock is UTC, as most are."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_lock_message_shows_vietnam_time(small_project, server_in_utc, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    with run_lock(small_project.lock_path):
+        assert main(["sync", "--config", config]) == 75
+    err = capsys.readouterr().err
+    since = re.search(r"từ (\d\d/\d\d/\d{4} \d\d:\d\d:\d\d)", err)[1]
+    shown = datetime.strptime(since, "%d/%m/%Y %H:%M:%S").replace(tzinfo=VIETNAM)
+    assert abs((vietnam_now() - shown).total_seconds()) < 120
+
+
+def test_doctor_on_a_local_project_checks_its_files(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    assert main(["doctor", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "[OK] Bảng tổng hợp (master): Đọc được master.xlsx: 2 xã, 3 ấp, 4 cán bộ" in out
+    assert "[OK] Thị trấn Ba Tri (29110): 29110.xlsx đọc và ghi được" in out
+    assert "[OK] Kho trạng thái" in out
+    assert "Google" not in out and "[LỖI]" not in out
+
+
+def test_doctor_names_a_missing_or_broken_commune_file(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    (small_project.communes_dir / "29110.xlsx").unlink()
+    (small_project.communes_dir / "29113.xlsx").write_bytes(b"PK\x03\x04 cut short")
+    assert main(["doctor", "--config", config]) == 3
+    out = capsys.readouterr().out
+    assert "[LỖI] Thị trấn Ba Tri (29110): Không có tệp 29110.xlsx" in out
+    assert "namcoso provision" in out
+    assert "[LỖI] Xã Tân Mỹ (29113): Không đọc được 29113.xlsx" in out
+
+
+def test_doctor_says_the_master_is_open_or_missing(small_project, capsys):
+    config = str(small_project.root / "namcoso.toml")
+    lock = small_project.master.with_name("~$master.xlsx")
+    lock.write_bytes(b"")
+    assert main(["doctor", "--config", config]) == 5
+    assert "[LỖI] Master đang mở: master.xlsx đang mở trong Excel" in capsys.readouterr().out
+    lock.unlink()
+    small_project.master.unlink()
+    assert main(["doctor", "--config", config]) == 4
+    out = capsys.readouterr().out
+    assert "[LỖI] Bảng tổng hợp (master): Không tìm thấy tệp master" in out
+    assert "namcoso init" in out and "Google" not in out

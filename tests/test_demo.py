@@ -110,7 +110,7 @@ def test_replayed_year_shows_on_time_late_and_missing_reports(master):
 
 
 def test_each_replayed_sync_that_changed_the_master_is_logged(master):
-    from sync.replay import sync_times
+    from sync.demo import sync_times
 
     assert len(master[M["runs"].title]) - 1 == len(sync_times())
 

@@ -468,7 +468,8 @@ def google_project(tmp_path: Path, sources: tuple[str, str]) -> tuple[Config, di
     root.mkdir(parents=True)
     (root / "namcoso.toml").write_text(
         f'[project]\nbackend = "google"\n[google]\nmaster = "{MASTER_ID}"\n'
-        f'folder = "{FOLDER_ID}"\ndistrict_emails = ["vanphong@huyenuy.vn"]\n',
+        f'folder = "{FOLDER_ID}"\ndistrict_emails = ["vanphong@huyenuy.vn"]\n'
+        '[rules]\nperiod_start = "2018-01"\n',
         encoding="utf-8",
     )
     grids = registry_grids()

@@ -14,18 +14,18 @@ import openpyxl
 import pytest
 from conftest import NOW, commune_grids
 
+from sync.backends.google_views import (
+    FORMAT_VERSION,
+    google_format_requests,
+    google_unformat_requests,
+)
 from sync.backends.local import LocalBackend, read_workbook, replace_tabs, write_workbook
+from sync.backends.local_views import master_decorator
+from sync.charts import chart_tab, charts_layout
 from sync.config import Config, Rules
+from sync.flags import flags
 from sync.layout import master_layout
 from sync.pipeline import run_sync
-from sync.views import (
-    FORMAT_VERSION,
-    chart_tab,
-    charts_layout,
-    flags,
-    master_decorator,
-)
-from sync.views_google import google_format_requests, google_unformat_requests
 
 DISCOVERY = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 RULES = Rules(attendance_threshold=0.9, cadre_attendance_threshold=0.6)

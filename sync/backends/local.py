@@ -27,16 +27,11 @@ from openpyxl.workbook import Workbook
 from python_calamine import CalamineWorkbook
 
 from ..errors import MasterBusy, MasterUnavailable, SourceChanged, SourceUnavailable
+from ..units import NUMBER_FORMATS
 from .base import CommuneSheet, Grid, OutputTab
 from .ooxml import PackageError, transplant
 from .safe_read import IDENTITY_PROPERTY, Source, fingerprint, open_regular, read_source
 
-NUMBER_FORMATS = {
-    "percent": "0.0%",
-    "date": "dd/mm/yyyy",
-    "vnd": "#,##0",
-    "integer": "0",
-}
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 READ_ERRORS = (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError)
 
@@ -302,7 +297,7 @@ class LocalBackend:
         were removed, looked for in the bytes this run read (never the file again).
         Workbooks that provisioning never made cost nothing: the preflight read their
         marker."""
-        from ..provision import check_protections
+        from .xlsx_controls import check_protections
 
         read = self._read.get(source)
         if read is None or not read.provisioned or read.kind != "xlsx":

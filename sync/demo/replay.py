@@ -10,20 +10,20 @@ state store really recorded.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from .backends.base import Grid
-from .backends.local import write_workbook
-from .config import load_config
-from .demo import SEED, YEAR, _project, build_demo_project
-from .layout import commune_layout
-from .normalize import normalize_tab
-from .pipeline import SyncResult, run_sync
-from .values import BadValue, parse_month
+from ..backends.base import Grid
+from ..backends.local import write_workbook
+from ..config import load_config
+from ..layout import commune_layout
+from ..normalize import normalize_tab
+from ..pipeline import SyncResult, run_sync
+from ..units import VIETNAM
+from ..values import BadValue, parse_month
+from .generate import SEED, YEAR, _project, build_demo_project
 
-VIETNAM = timezone(timedelta(hours=7))
 SYNC_DAY = 4
 #: The last sync: after every December report, late ones included, has come in.
 REPLAY_END = datetime(YEAR + 1, 1, 20, 9, 0, tzinfo=VIETNAM)
@@ -117,7 +117,7 @@ def replay(root: Path, *, scale: str = "district", out: TextIO | None = None) ->
 
 def run_demo(root: Path, *, scale: str = "district", out: TextIO | None = None) -> SyncResult:
     """``namcoso demo``: replay the demo year and print the last sync's summary."""
-    from .report import print_sync
+    from ..report import print_sync
 
     if out is not None:
         print(f"Tạo dự án mẫu trong {root} và đồng bộ lại từng tháng năm {YEAR}:", file=out)

@@ -18,23 +18,24 @@ import csv
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..backends.base import Grid
+from ..backends.local import write_workbook
+from ..findings import column_letter
+from ..layout import Tab, commune_layout, master_layout, vocab
+from ..text import fold, strip_prefixes
+from ..units import VIETNAM
 from . import names as N
-from .backends.base import Grid
-from .backends.local import write_workbook
-from .findings import column_letter
-from .layout import Tab, commune_layout, master_layout, vocab
-from .text import fold, strip_prefixes
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SEED = 20181231
 YEAR = 2018
 #: The clock of ``run_demo``'s sync: the deadline of the demo year's last reports (UTC+7).
-DEMO_NOW = datetime(YEAR + 1, 1, 5, 16, 0, tzinfo=timezone(timedelta(hours=7)))
+DEMO_NOW = datetime(YEAR + 1, 1, 5, 16, 0, tzinfo=VIETNAM)
 EXPECTED_2018 = {"HTXSNV": 34, "HTTNV": 91, "HTNV": 4, "KHTNV": 0, "unrated": 0, "cells": 129}
 #: Communes whose typed text is written in a legacy encoding, through ``sync.legacy``
 #: (skipped, and no finding planted, while that module or ``encode_legacy`` is missing).
@@ -49,13 +50,15 @@ communes_dir = "communes"
 
 [rules]
 period_start = "{year}-01"
-"""
+""".replace("{year}", str(YEAR - 1))  # from the oldest year the demo holds (its 2017
+# ratings): a year before period_start is refused (SPEC "Rules")
 # Planted problems, by position in the district list. Province keeps fewer of them.
 PLANTS = {
     0: ("bad_amount",), 1: ("formula_eq",), 2: ("formula_plus",), 3: ("unknown_hamlet",),
     4: ("foreign_hamlet",), 6: ("bad_month", "impossible_month", "future_month"),
     7: ("bad_date", "impossible_date"), 8: ("formula_minus",), 9: ("date_outside_month",),
-    12: ("present_over_total", "negative_count"), 13: ("not_integer", "zero_members"),
+    10: ("early_month",), 11: ("loose_name",), 12: ("present_over_total", "negative_count"),
+    13: ("not_integer", "zero_members"),
     14: ("missing_value",), 16: ("duplicate_conflict", "duplicate_identical"),
     17: ("formula_at",), 19: ("unknown_rating", "rating_conflict"), 22: ("missing_column",),
     23: ("missing_tab",),
@@ -448,6 +451,15 @@ def _apply_plants(c, plants, tabs, communes, rng) -> tuple[str, ...]:
             if kind == "future_month":
                 rec["meeting_date"] = Raw("05/12/2030")
             _mark(rec, "month", "future_period" if kind == "future_month" else "bad_value", kind)
+        elif kind == "early_month":  # a mistyped year, before the reporting period
+            rec = extra(
+                pick(3), month=Raw(f"03/{YEAR - 10}"), meeting_date=Raw(f"05/03/{YEAR - 10}")
+            )
+            _mark(rec, "month", "period_before_start", kind)
+        elif kind == "loose_name":  # typed without diacritics: read, with a warning
+            rec = pick()
+            rec["hamlet"] = Raw(N.without_diacritics(rec["hamlet"]).lower())
+            _mark(rec, "hamlet", "name_read_loosely", kind)
         elif kind == "present_over_total":
             rec = pick()
             rec["present"] = Raw(rec["members"] + 4)

@@ -7,12 +7,16 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from openpyxl.utils import get_column_letter
+from ..charts import charts_layout
+from ..config import Rules
+from ..findings import column_letter
+from ..flags import RATING_COLOURS, Flag, flags
+from ..layout import Tab, master_layout
+from .base import OutputTab
 
-from .backends.base import OutputTab
-from .config import Rules
-from .layout import Tab, master_layout
-from .views import RATING_COLOURS, Flag, charts_layout, flags
+#: Bump when :func:`google_format_requests` changes what it sends, so the Google backend
+#: knows to clear a tab's old rules and charts and send the new ones.
+FORMAT_VERSION = 1
 
 
 def _rgb(hex_colour: str) -> dict[str, dict[str, float]]:
@@ -29,7 +33,7 @@ def _typed_number(value: float) -> str:
 
 def _google_rule(flag: Flag, tab: Tab, sheet_id: int, index: int) -> dict[str, Any]:
     c = tab.keys.index(flag.column)
-    letter = get_column_letter(c + 1)
+    letter = column_letter(c)
     if flag.whole_row:
         cells = {
             "sheetId": sheet_id,
