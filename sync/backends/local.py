@@ -269,6 +269,17 @@ class LocalBackend:
                 f"Không đọc được tệp master {self.master}", detail=str(e)
             ) from e
 
+    def read_master_tabs(self, titles: list[str]) -> dict[str, Grid]:
+        if not self.master.exists():
+            raise MasterUnavailable(f"Không tìm thấy tệp master: {self.master}")
+        self.requests += 1
+        try:
+            return read_workbook(self.master, set(titles))
+        except READ_ERRORS as e:
+            raise MasterUnavailable(
+                f"Không đọc được tệp master {self.master}", detail=str(e)
+            ) from e
+
     def fingerprints(self, sources: list[str]) -> dict[str, str]:
         out = {}
         for source in sources:

@@ -42,6 +42,7 @@ EXPECTED_2018 = {"HTXSNV": 34, "HTTNV": 91, "HTNV": 4, "KHTNV": 0, "unrated": 0,
 LEGACY_COMMUNES = {"29170": "TCVN3", "29173": "VNI-Windows"}
 CONFIG_TEXT = """[project]
 name = "{name}"
+scope = "{scope}"
 backend = "local"
 
 [local]
@@ -547,7 +548,9 @@ def build_demo_project(root: Path, *, scale: str = "district") -> Path:
     for code, tabs in project.communes.items():
         write_workbook(root / "communes" / f"{code}.xlsx", tabs)
     config = root / "namcoso.toml"
-    config.write_text(CONFIG_TEXT.format(name=project.name, year=YEAR), encoding="utf-8")
+    scope = "huyện" if scale == "district" else "tỉnh"
+    text = CONFIG_TEXT.format(name=project.name, scope=scope, year=YEAR)
+    config.write_text(text, encoding="utf-8")
     return config
 
 
