@@ -472,7 +472,8 @@ def _write_problem(e: OSError) -> str:
         errno.EROFS: "ổ đĩa chỉ đọc",
         errno.EDQUOT: "vượt hạn mức đĩa",
     }
-    return reasons.get(e.errno, f"lỗi ghi tệp ({e.strerror or e})")
+    reason = reasons.get(e.errno, "lỗi ghi tệp")
+    return f"{reason} ({e.strerror or e})"
 
 
 def write_atomically(
