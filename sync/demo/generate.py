@@ -18,7 +18,7 @@ import csv
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,13 +28,14 @@ from ..backends.local import write_workbook
 from ..findings import column_letter
 from ..layout import Tab, commune_layout, master_layout, vocab
 from ..text import fold, strip_prefixes
+from ..units import VIETNAM
 from . import names as N
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SEED = 20181231
 YEAR = 2018
 #: The clock of ``run_demo``'s sync: the deadline of the demo year's last reports (UTC+7).
-DEMO_NOW = datetime(YEAR + 1, 1, 5, 16, 0, tzinfo=timezone(timedelta(hours=7)))
+DEMO_NOW = datetime(YEAR + 1, 1, 5, 16, 0, tzinfo=VIETNAM)
 EXPECTED_2018 = {"HTXSNV": 34, "HTTNV": 91, "HTNV": 4, "KHTNV": 0, "unrated": 0, "cells": 129}
 #: Communes whose typed text is written in a legacy encoding, through ``sync.legacy``
 #: (skipped, and no finding planted, while that module or ``encode_legacy`` is missing).
@@ -44,6 +45,7 @@ LEGACY_COMMUNES = {"29170": "TCVN3", "29173": "VNI-Windows"}
 MIXED_LEGACY_NOTE = "§· häp bæ sung theo Nghò quyeát"
 CONFIG_TEXT = """[project]
 name = "{name}"
+scope = "{scope}"
 backend = "local"
 
 [local]
@@ -556,7 +558,9 @@ def build_demo_project(root: Path, *, scale: str = "district") -> Path:
     for code, tabs in project.communes.items():
         write_workbook(root / "communes" / f"{code}.xlsx", tabs)
     config = root / "namcoso.toml"
-    config.write_text(CONFIG_TEXT.format(name=project.name, year=YEAR), encoding="utf-8")
+    scope = "huyện" if scale == "district" else "tỉnh"
+    text = CONFIG_TEXT.format(name=project.name, scope=scope, year=YEAR)
+    config.write_text(text, encoding="utf-8")
     return config
 
 

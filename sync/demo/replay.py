@@ -10,7 +10,7 @@ state store really recorded.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -20,10 +20,10 @@ from ..config import load_config
 from ..layout import commune_layout
 from ..normalize import normalize_tab
 from ..pipeline import SyncResult, run_sync
+from ..units import VIETNAM
 from ..values import BadValue, parse_month
 from .generate import SEED, YEAR, _project, build_demo_project
 
-VIETNAM = timezone(timedelta(hours=7))
 SYNC_DAY = 4
 #: The last sync: after every December report, late ones included, has come in.
 REPLAY_END = datetime(YEAR + 1, 1, 20, 9, 0, tzinfo=VIETNAM)
