@@ -278,9 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--history",
-        action="store_true",
-        help="kèm 2016, 2017 như đã đồng bộ từng tháng (cho namcoso report --from 2016); "
-        "lâu hơn khoảng bốn lần",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="kèm 2016, 2017 như đã đồng bộ từng tháng, cho namcoso report --from 2016 "
+        "(mặc định: có; --no-history chỉ dựng năm 2018)",
     )
     p = add("init", cmd_init, "tạo một dự án mới (namcoso.toml, master.xlsx)")
     p.add_argument("dir", metavar="THƯ_MỤC", help="thư mục mới hoặc trống")

@@ -283,7 +283,7 @@ def test_the_province_demo_and_init_write_their_scope(tmp_path):
 
     province = tmp_path / "namcoso.toml"
     province.write_text(
-        CONFIG_TEXT.format(name="Tỉnh ủy Bến Tre", scope="tỉnh", year=YEAR), encoding="utf-8"
+        CONFIG_TEXT.format(name="Tỉnh ủy Bến Tre", scope="tỉnh", first=YEAR - 2), encoding="utf-8"
     )
     assert load_config(province).total_label == "Toàn tỉnh"
     town = load_config(init_project(tmp_path / "muong-lay", "95").config)

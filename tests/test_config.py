@@ -84,5 +84,6 @@ def test_init_and_demo_configs_load(tmp_path):
     from sync.init import init_project
 
     assert load_config(init_project(tmp_path / "new").config).rules.period_start
-    demo = _write(tmp_path, CONFIG_TEXT.format(name="Huyện ủy Ba Tri", scope="huyện", year=YEAR))
+    text = CONFIG_TEXT.format(name="Huyện ủy Ba Tri", scope="huyện", first=YEAR - 1)
+    demo = _write(tmp_path, text)
     assert load_config(demo).rules.period_start == f"{YEAR - 1}-01"  # its 2017 ratings

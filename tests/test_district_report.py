@@ -247,11 +247,11 @@ def test_an_edited_template_changes_the_wording(demo_project, tmp_path):
 
 @pytest.mark.slow
 def test_demo_history_gives_a_three_year_review(tmp_path):
-    """``namcoso demo --history`` (about four times the plain demo) syncs 2016 and 2017
-    month by month first: the review then has a column per year, 2018 is still exact, and
-    2016 has fewer "xuất sắc" than 2018."""
+    """``namcoso demo`` carries 2016 and 2017 as synced history (their monthly first-seen
+    times recorded): the review then has a column per year, 2018 is still exact, and 2016
+    has fewer "xuất sắc" than 2018."""
     root = tmp_path / "ba-tri"
-    assert main(["demo", "--dir", str(root), "--history"]) == 0
+    assert main(["demo", "--dir", str(root)]) == 0
     document = _report(root, tmp_path / "so-ket.docx", "--year", "2018", "--from", "2016")
     table = _table_with(document, "Chỉ tiêu")
     assert [c.text for c in table.rows[0].cells] == ["Chỉ tiêu", "2016", "2017", "2018", "Xu hướng"]

@@ -155,7 +155,7 @@ def test_demo_may_rebuild_an_earlier_demo_or_fill_an_empty_folder(tmp_path):
     earlier = tmp_path / "ba-tri-demo"
     earlier.mkdir()
     for name, scope in [("Huyện ủy Ba Tri", "huyện"), ("Tỉnh ủy Bến Tre", "tỉnh")]:
-        demo_text = CONFIG_TEXT.format(name=name, scope=scope, year=YEAR)
+        demo_text = CONFIG_TEXT.format(name=name, scope=scope, first=YEAR - 2)
         (earlier / "namcoso.toml").write_text(demo_text, encoding="utf-8")
         check_demo_folder(earlier)
     (tmp_path / "empty").mkdir()

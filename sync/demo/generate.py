@@ -58,9 +58,9 @@ master = "master.xlsx"
 communes_dir = "communes"
 
 [rules]
-period_start = "{year}-01"
-""".replace("{year}", str(YEAR - 1))  # from the oldest year the demo holds (its 2017
-# ratings; 2016 with the synced history): a year before period_start is refused
+period_start = "{first}-01"
+"""  # from the oldest year the demo holds (its 2017 ratings; 2016 with the synced
+# history): a year before period_start is refused
 # Planted problems, by position in the district list. Province keeps fewer of them.
 PLANTS = {
     0: ("bad_amount",), 1: ("formula_eq",), 2: ("formula_plus",), 3: ("unknown_hamlet",),
@@ -601,10 +601,11 @@ def _project(scale: str, history: bool = False) -> Project:
     return Project(name, master, sheets, planted, ratings)
 
 
-def planted_problems(scale: str = "district") -> list[dict]:
+def planted_problems(scale: str = "district", history: bool = True) -> list[dict]:
     """The planted problems: commune, tab, cell (A1; None for a missing tab), code (the
-    finding expected), value (as written) and what (a description)."""
-    return [dict(p) for p in _project(scale).planted]
+    finding expected), value (as written) and what (a description), in the sheets as
+    ``namcoso demo`` builds them (with the history years, unless ``history`` is false)."""
+    return [dict(p) for p in _project(scale, history).planted]
 
 
 def expected_ratings(scale: str = "district") -> dict[str, int]:
@@ -627,9 +628,8 @@ def build_demo_project(root: Path, *, scale: str = "district", history: bool = F
         write_workbook(root / "communes" / f"{code}.xlsx", tabs)
     config = root / "namcoso.toml"
     scope = "huyện" if scale == "district" else "tỉnh"
-    text = CONFIG_TEXT.format(name=project.name, scope=scope, year=YEAR)
-    if history:
-        text = text.replace(f'"{YEAR - 1}-01"', f'"{FIRST_YEAR}-01"')
+    first = FIRST_YEAR if history else YEAR - 1
+    text = CONFIG_TEXT.format(name=project.name, scope=scope, first=first)
     config.write_text(text, encoding="utf-8")
     return config
 

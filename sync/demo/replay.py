@@ -18,9 +18,10 @@ from typing import TextIO
 from ..backends.base import Grid
 from ..backends.local import write_workbook
 from ..config import load_config
-from ..layout import commune_layout
+from ..layout import commune_layout, master_layout
 from ..normalize import normalize_tab
 from ..pipeline import SyncResult, run_sync
+from ..state import StateChange, StateStore
 from ..units import VIETNAM
 from ..values import BadValue, parse_month, parse_year
 from .generate import FIRST_YEAR, SEED, YEAR, _project, build_demo_project
@@ -34,17 +35,52 @@ HABITUALLY_LATE = 0.45
 OCCASIONALLY_LATE = 0.06
 
 
-def sync_times(history: bool = False) -> list[datetime]:
-    """Day 4 of every month from February of the demo year (of the first history year, with
-    ``history``) to January after the demo year, then the end."""
+def sync_times(history: bool = True) -> list[datetime]:
+    """Day 4 of every month from February of the demo year to January after it, then the
+    end. With ``history``, one more sync first, on day 4 of January of the demo year: it
+    takes the history years whole (their monthly syncs are recorded by
+    :func:`record_history`, not replayed)."""
     first = FIRST_YEAR if history else YEAR
     times = [
         datetime(year, m, SYNC_DAY, 17, 0, tzinfo=VIETNAM)
         for year in range(first, YEAR + 2)
         for m in range(1, 13)
-        if (first, 1) < (year, m) <= (YEAR + 1, 1)
+        if (first, 1) < (year, m) <= (YEAR + 1, 1) and (year, m) >= (YEAR, 1)
     ]
     return [*times, REPLAY_END]
+
+
+def _monthly_sync_after(day: date) -> datetime:
+    """The first monthly sync (day 4, 17:00) on or after ``day``."""
+    year, month = day.year, day.month
+    if day.day > SYNC_DAY:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return datetime(year, month, SYNC_DAY, 17, 0, tzinfo=VIETNAM)
+
+
+def record_history(
+    store: StateStore, master: dict[str, Grid], late_share: dict[str, float]
+) -> None:
+    """Record when the monthly syncs of the history years first saw each month's report.
+
+    Replaying those 24 syncs would take four times the whole demo (each rewrites the master
+    and every commune workbook); what they leave behind that matters is the first-seen time
+    of each (hamlet, month), which decides on-time reporting in ``Tiến độ báo cáo``. So the
+    demo records those times as the syncs would have (the first day-4 sync on or after the
+    day the commune sent the month), then one sync takes the history rows whole.
+    """
+    hamlets: dict[str, list[str]] = {}
+    title = master_layout()["hamlets"].title
+    for row in master[title][1:]:
+        hamlets.setdefault(str(row[1]), []).append(str(row[0]))
+    change = StateChange()
+    for code, codes in hamlets.items():
+        for year in range(FIRST_YEAR, YEAR):
+            for month in range(1, 13):
+                sent = report_day(code, (year, month), late_share.get(code, OCCASIONALLY_LATE))
+                seen = _monthly_sync_after(sent).isoformat()
+                change.first_seen.append((code, codes, [f"{year}-{month:02d}"] * len(codes), seen))
+    store.commit(change)
 
 
 def report_day(code: str, month: tuple[int, int], late_share: float) -> date:
@@ -131,7 +167,7 @@ def _row_years(grids: dict[str, Grid]) -> dict[int, int | None]:
 
 
 def replay(
-    root: Path, *, scale: str = "district", out: TextIO | None = None, history: bool = False
+    root: Path, *, scale: str = "district", out: TextIO | None = None, history: bool = True
 ) -> SyncResult:
     """Build the demo project, then sync it once a month through the demo year."""
     config = load_config(build_demo_project(root, scale=scale, history=history))
@@ -139,9 +175,19 @@ def replay(
     # would make the replayed months look like sudden drops.
     for path in config.state_path.parent.glob(config.state_path.name + "*"):
         path.unlink()
-    communes = _project(scale, history).communes
+    project = _project(scale, history)
+    communes = project.communes
     rng = random.Random(f"{SEED}:late")
     late_codes = set(rng.sample(sorted(communes), k=max(1, len(communes) // 8)))
+    if history:
+        shares = {
+            code: HABITUALLY_LATE if code in late_codes else OCCASIONALLY_LATE for code in communes
+        }
+        store = StateStore(config.state_path)
+        try:
+            record_history(store, project.master, shares)
+        finally:
+            store.close()
     written: dict[str, dict[str, Grid]] = {}
     periods = {code: _Periods.of(grids) for code, grids in communes.items()}
     times = sync_times(history)
@@ -166,7 +212,7 @@ def replay(
 
 
 def run_demo(
-    root: Path, *, scale: str = "district", out: TextIO | None = None, history: bool = False
+    root: Path, *, scale: str = "district", out: TextIO | None = None, history: bool = True
 ) -> SyncResult:
     """``namcoso demo``: replay the demo year and print the last sync's summary."""
     from ..report import print_sync
