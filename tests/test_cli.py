@@ -146,8 +146,10 @@ def test_validate_a_corrupt_file_is_one_line(small_project, tmp_path, capsys):
     bad = tmp_path / "hong.xlsx"
     bad.write_bytes(b"not a workbook")
     config = str(small_project.root / "namcoso.toml")
-    assert main(["validate", str(bad), "--commune", "29110", "--config", config]) == 2
-    assert "hong.xlsx" in capsys.readouterr().err
+    # SPEC exit codes: 3, a commune file that could not be read (not a configuration error)
+    assert main(["validate", str(bad), "--commune", "29110", "--config", config]) == 3
+    err = capsys.readouterr().err
+    assert "hong.xlsx" in err and "không phải bảng tính" in err and "Traceback" not in err
 
 
 def test_status_says_when_a_sync_is_running(small_project, capsys):
