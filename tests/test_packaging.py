@@ -2,7 +2,8 @@
 
 The slow test builds the wheel from a copy of the clone, installs it (not editable) in a
 fresh virtual environment and runs the commands a district would run, from a folder
-outside the clone: help, the demo, its report, init, provision and sync. ``.ci/run`` runs it (``pytest -m slow tests/test_packaging.py``).
+outside the clone: help, the demo, its report, init, provision and sync. ``.ci/run`` runs
+it (``pytest -m slow tests/test_packaging.py``).
 """
 
 from __future__ import annotations
