@@ -97,6 +97,16 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: lỗi: {text}\n")
 
 
+class _Discard(io.TextIOBase):
+    """Where ``-q`` sends what commands print: nowhere (``run`` may print for months)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def _global_options() -> argparse.ArgumentParser:
     """``--config``, ``-v``, ``-q``: accepted before or after the command. Defaults are
     suppressed so a value given before the command is not reset by the command's parser."""
@@ -340,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(verbose, quiet)
     try:
-        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+        with contextlib.redirect_stdout(_Discard()) if quiet else contextlib.nullcontext():
             return args.func(args)
     except NamcosoError as e:
         print(f"namcoso: {e}", file=sys.stderr)

@@ -43,9 +43,8 @@ NUMBER_FORMATS: dict[str, str] = {
     "datetime": "dd/mm/yyyy hh:mm",
     "vnd": "#,##0",
     "integer": "0",
+    "text": "@",  # what is typed stays text (``03/2018`` is not turned into a date)
 }
-#: The pattern that keeps a cell's typed text as text (``03/2018`` is not turned into a date).
-TEXT_FORMAT = "@"
 
 
 def month_start(month: Any) -> date | None:

@@ -8,10 +8,11 @@ import dataclasses
 from conftest import NOW, registry_grids
 from google_fake import make_backend, running_fake
 
+from sync.backends.google_provision import google_sheet_requests
 from sync.config import Config, GoogleSettings
 from sync.layout import commune_layout, master_layout
 from sync.pipeline import run_sync
-from sync.provision_google import google_sheet_requests
+from sync.provision import new_commune_sheet
 from sync.registry import load_registry
 
 C = commune_layout()
@@ -28,7 +29,8 @@ def _provisioned_world(fake, tmp_path):
     master = fake.add_spreadsheet("Master", registry, frozen=1)
     backend = make_backend(fake, master, folder)
     first_tab = fake.spreadsheets[provisioned].tabs[0].sheet_id
-    requests = google_sheet_requests("29110", load_registry(registry), first_tab, ["sa@x.vn"])
+    sheet = new_commune_sheet("29110", load_registry(registry))
+    requests = google_sheet_requests(sheet, first_tab, ["sa@x.vn"])
     backend.transport.batch_update(provisioned, {"requests": requests})
     config = Config(
         root=tmp_path, backend="google", google=GoogleSettings(master=master, folder=folder)

@@ -2,7 +2,8 @@
 
 The slow test builds the wheel from a copy of the clone, installs it (not editable) in a
 fresh virtual environment and runs the commands a district would run, from a folder
-outside the clone. ``.ci/run`` runs it (``pytest -m slow tests/test_packaging.py``).
+outside the clone: help, the demo, its report, init, provision and sync. ``.ci/run`` runs
+it (``pytest -m slow tests/test_packaging.py``).
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ def test_wheel_installed_in_a_fresh_venv_runs_outside_the_clone(tmp_path):
     demo = _run([namcoso, "demo", "--dir", "demo"], work, env).stdout
     assert "đọc 24 xã" in demo and (work / "demo" / "master.xlsx").is_file()
     assert len(list((work / "demo" / "communes").glob("*.xlsx"))) == 24
+    # The report's Word template (templates/report.docx) comes from the package too.
+    _run([namcoso, "report", "--out", "bao-cao.docx"], work / "demo", env)
+    assert (work / "demo" / "bao-cao.docx").stat().st_size > 10_000
 
     started = _run([namcoso, "init", "new", "--district", "836"], work, env).stdout
     assert "Huyện ủy Ba Tri" in started

@@ -12,12 +12,13 @@ import pytest
 from conftest import NOW, build_small_project, registry_grids
 
 from sync.backends.local import file_fingerprint, read_workbook, write_workbook
+from sync.backends.local_provision import repair_workbook
 from sync.cli import main
 from sync.config import Config, load_config
 from sync.errors import MasterBusy
 from sync.layout import commune_layout, master_layout
 from sync.pipeline import run_sync
-from sync.provision import check_protections, protection_findings, provision, repair_workbook
+from sync.provision import check_protections, protection_findings, provision
 
 COMMUNES = master_layout()["communes"].title
 
@@ -119,7 +120,7 @@ def test_new_sheets_are_recorded_and_nothing_else_in_the_master_changes(tmp_path
     config = project(tmp_path)
     before = read_workbook(config.master)
     lines = provision(config)
-    assert lines[-1] == "Đã ghi 2 tệp vào cột 'Bảng tính báo cáo' của trang 'Danh mục xã'"
+    assert lines[-1] == "Đã ghi 2 bảng tính vào cột 'Bảng tính báo cáo' của trang 'Danh mục xã'"
     after = read_workbook(config.master)
     assert [r[3] for r in after[COMMUNES][1:]] == ["29110.xlsx", "29113.xlsx"]
     for r, (old, new) in enumerate(zip(before[COMMUNES], after[COMMUNES], strict=True)):
@@ -170,6 +171,29 @@ def test_a_source_that_is_not_a_workbook_is_reported_not_replaced(tmp_path):
     lines = provision(config)
     assert "không phải tệp .xlsx" in lines[0]
     assert read_workbook(config.master)[COMMUNES][1][3] == "1AbCdEfGhIjKlMnOpQrStUvWxYz"
+
+
+def test_a_sheet_that_cannot_be_created_is_reported_and_the_others_still_recorded(tmp_path):
+    config = project(tmp_path, ("", "khong-phai-thu-muc/29113.xlsx"))
+    (config.communes_dir / "khong-phai-thu-muc").write_text("a file, not a folder")
+    lines = provision(config)
+    assert lines[0] == "Thị trấn Ba Tri (29110): đã tạo 29110.xlsx từ mẫu"
+    assert lines[1].startswith("Xã Tân Mỹ (29113): không tạo được 29113.xlsx (")
+    assert read_workbook(config.master)[COMMUNES][1][3] == "29110.xlsx"
+
+
+def test_an_open_or_broken_commune_workbook_is_named_and_left_alone(tmp_path):
+    config = project(tmp_path, ("29110.xlsx", "29113.xlsx"))
+    provision(config)
+    (config.communes_dir / "~$29110.xlsx").write_text("")
+    (config.communes_dir / "29113.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    broken = file_fingerprint(config.communes_dir / "29113.xlsx")
+    for repair in (False, True):
+        lines = provision(config, repair=repair)
+        assert lines[0] == "Thị trấn Ba Tri (29110): 29110.xlsx đang được mở, bỏ qua"
+        assert lines[1].startswith("Xã Tân Mỹ (29113): 29113.xlsx ")
+        assert "hỏng" in lines[1]
+    assert file_fingerprint(config.communes_dir / "29113.xlsx") == broken
 
 
 def test_provision_waits_for_a_master_open_in_excel(tmp_path):
@@ -484,15 +508,14 @@ def google(tmp_path):
     import responses
     from google_fake import FakeClock
 
-    from sync.backends.google import GoogleBackend
-    from sync.provision_google import provision_google
+    from sync.backends.google_provision import GoogleProvisioning
 
     def run(sources: tuple[str, str], repair: bool = False, fake=None):
         config, grids = google_project(tmp_path / f"r{len(list(tmp_path.iterdir()))}", sources)
         fake = fake or DriveSheetsFake(grids)
         fake.registry = grids
         clock = FakeClock()
-        backend = GoogleBackend(
+        backend = GoogleProvisioning(
             MASTER_ID,
             FOLDER_ID,
             session=requests.Session(),
@@ -502,7 +525,7 @@ def google(tmp_path):
         )
         with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
             fake.install(rsps)
-            lines = provision_google(config, repair=repair, backend=backend)
+            lines = provision(config, repair=repair, backend=backend)
         assert not fake.violations, fake.violations
         return fake, lines
 
@@ -514,12 +537,10 @@ def test_google_provision_creates_shares_and_records_each_sheet(google):
     assert len(fake.files) == 2
     first, second = fake.files
     assert lines[0] == (
-        f"Thị trấn Ba Tri (29110): đã tạo bảng tính {first}, chia sẻ cho bt@example.vn, "
+        f"Thị trấn Ba Tri (29110): đã tạo {first} từ mẫu, chia sẻ cho bt@example.vn, "
         "vanphong@huyenuy.vn; ai-do@example.vn có quyền kế thừa từ thư mục, không gỡ được"
     )
-    assert lines[1].startswith(
-        f"Xã Tân Mỹ (29113): đã tạo bảng tính {second}, chia sẻ cho vanphong"
-    )
+    assert lines[1].startswith(f"Xã Tân Mỹ (29113): đã tạo {second} từ mẫu, chia sẻ cho vanphong")
     f = fake.files[first]
     assert (
         f["parents"] == [FOLDER_ID] and f["name"] == "29110 - Thị trấn Ba Tri - Báo cáo nắm cơ sở"
@@ -578,8 +599,8 @@ def test_google_provision_leaves_existing_sheets_alone(google):
     calls = len(fake.calls)
     fake, lines = google(tuple(existing), fake=fake)
     assert lines == [
-        "Thị trấn Ba Tri (29110): đã có bảng tính",
-        "Xã Tân Mỹ (29113): đã có bảng tính",
+        f"Thị trấn Ba Tri (29110): {existing[0]} đã có",
+        f"Xã Tân Mỹ (29113): {existing[1]} đã có",
     ]
     assert [m for m, _ in fake.calls[calls:]] == [
         "sheets.spreadsheets.get",

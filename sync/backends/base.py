@@ -71,6 +71,49 @@ class OutputTab:
         return [self.headers, *self.rows]
 
 
+@dataclass(frozen=True)
+class Control:
+    """The check on one input column: a dropdown (``list``), a ``date`` or a ``whole``
+    number, with the message a commune sees; ``strict`` refuses other values, else the
+    spreadsheet only warns."""
+
+    kind: str
+    title: str
+    message: str
+    values: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    strict: bool = True
+
+    def formula(self) -> str:
+        return '"' + ",".join(self.values) + '"'
+
+
+@dataclass(frozen=True)
+class ControlledTab:
+    """Where one input tab's controls go: the tab's ``title`` (as it is in the sheet), the
+    ``header_rows`` from the top that are locked, and the :class:`Control` of each checked
+    column below them (0-based column index)."""
+
+    title: str
+    header_rows: int
+    controls: dict[int, Control]
+
+
+@dataclass(frozen=True)
+class NewCommuneSheet:
+    """A commune sheet to create, its tabs in order: ``guide``, the empty ``inputs`` with
+    their controls, ``assignments`` and the empty ``feedback`` tab. Every tab but the
+    inputs is locked whole; the sheet carries ``code`` as its identity."""
+
+    code: str
+    name: str
+    guide: OutputTab
+    inputs: list[tuple[OutputTab, ControlledTab]]
+    assignments: OutputTab
+    feedback: OutputTab
+
+
 class Backend(Protocol):
     """What the pipeline needs from a place that holds the master and the commune sheets."""
 
@@ -132,3 +175,38 @@ class Backend(Protocol):
 
     def describe(self, source: str) -> str:
         """A short human name for a source (a file name or a sheet ID) for messages."""
+
+
+class ProvisioningBackend(Backend, Protocol):
+    """What ``namcoso provision`` needs from a backend beyond sync: the I/O of creating,
+    sharing and repairing commune sheets and of recording them in the registry. The flow
+    (which communes lack a sheet, what goes in one, the lines printed) is
+    :func:`sync.provision.provision`, written once for every backend."""
+
+    #: What a registry cell must hold to name a sheet here, for messages.
+    source_kind: str
+
+    def is_source(self, source: str) -> bool:
+        """Whether ``source`` (a registry cell's text, not blank) can name a sheet here."""
+
+    def find_sheet(self, code: str, source: str) -> str | None:
+        """The registry text of commune ``code``'s existing sheet, given its registry cell
+        ``source`` (blank when none is recorded), or None when a sheet must be created."""
+
+    def create_commune_sheet(self, sheet: NewCommuneSheet, source: str) -> str:
+        """Create ``sheet`` (where ``source`` says, when the backend places sheets by name)
+        and return the text that names it in the registry."""
+
+    def share(self, source: str, emails: list[str]) -> tuple[list[str], list[str]] | None:
+        """Give ``emails`` write access and remove other direct access: who it is shared
+        with, and notes on what could not be removed; None where sheets are not shared."""
+
+    def repair_controls(self, source: str, code: str, tabs: list[ControlledTab]) -> list[str]:
+        """Put back the controls and header locks of these input tabs where a commune
+        removed them (or they are out of date); the titles repaired. Raises
+        :class:`sync.errors.SourceUnavailable` when the sheet cannot be changed."""
+
+    def write_registry_cells(self, title: str, cells: dict[str, str]) -> None:
+        """Write these texts (A1 → text) into district tab ``title`` of the master, as
+        values, and nothing else. Raises :class:`sync.errors.MasterUnavailable` (or
+        :class:`sync.errors.MasterBusy`) when it cannot."""

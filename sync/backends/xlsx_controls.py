@@ -17,9 +17,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..controls import Control, column_controls
-from ..layout import Tab, commune_layout
-from ..normalize import find_header, find_tab
+from ..controls import control_targets
+from .base import Control, ControlledTab, Grid
 
 LAST_ROW = 1_048_576  # validations reach the last row of the sheet
 #: A custom document property that marks a workbook made (or repaired) by provisioning;
@@ -71,37 +70,27 @@ def _covers(dv: DataValidation, cell: str) -> bool:
     return any(cell in rng for rng in dv.sqref.ranges)
 
 
-def apply_controls(
-    ws: Worksheet, tab: Tab, header_row: int, columns: dict[str, int], hamlets: Iterable[str]
-) -> None:
+def apply_controls(ws: Worksheet, target: ControlledTab) -> None:
     """Dropdowns and checks on an input tab's data rows, and the sheet protected so that
-    only the rows from 1 to ``header_row`` (1-based) are locked.
-
-    ``columns`` gives each column key's 1-based position. Validations already on those
-    columns (ours from before, or the commune's) are replaced.
-    """
-    controls = column_controls(hamlets)
-    first = header_row + 1
-    targets = {}
-    for column in tab.columns:
-        if column.key in columns and column.type in controls:
-            letter = get_column_letter(columns[column.key])
-            targets[f"{letter}{first}"] = (
-                controls[column.type],
-                f"{letter}{first}:{letter}{LAST_ROW}",
-            )
+    only its ``header_rows`` are locked. Validations already on those columns (ours from
+    before, or the commune's) are replaced."""
+    first = target.header_rows + 1
+    cells = {}
+    for index, control in target.controls.items():
+        letter = get_column_letter(index + 1)
+        cells[f"{letter}{first}"] = (control, f"{letter}{first}:{letter}{LAST_ROW}")
     kept = [
-        dv for dv in ws.data_validations.dataValidation if not any(_covers(dv, c) for c in targets)
+        dv for dv in ws.data_validations.dataValidation if not any(_covers(dv, c) for c in cells)
     ]
     ws.data_validations.dataValidation = kept
-    for control, cells in targets.values():
+    for control, cell_range in cells.values():
         dv = _validation(control)
-        dv.add(cells)
+        dv.add(cell_range)
         ws.add_data_validation(dv)
-    width = max(ws.max_column, max(columns.values(), default=1))
+    width = max(ws.max_column, max(target.controls, default=0) + 1)
     for c in range(1, width + 1):
         ws.column_dimensions[get_column_letter(c)].protection = Protection(locked=False)
-        for r in range(1, header_row + 1):
+        for r in range(1, target.header_rows + 1):
             ws.cell(row=r, column=c).protection = Protection(locked=True)
     for row in ws.iter_rows(min_row=first, max_col=width):
         for cell in row:
@@ -119,41 +108,18 @@ def is_provisioned(wb: Workbook) -> bool:
     return any(p.name == MARKER for p in wb.custom_doc_props.props)
 
 
-def input_tabs(wb: Workbook) -> list[tuple[Tab, Worksheet, int, dict[str, int]]]:
-    """Each input tab found in ``wb``: its sheet, header row (1-based) and column positions."""
-    grids = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
-    found = []
-    for tab in commune_layout().by_role("input"):
-        title = find_tab(grids, tab)
-        if title is None:
-            continue
-        header, height, mapped = find_header(grids[title], tab)
-        if not mapped:
-            continue
-        columns = {key: index + 1 for index, key in mapped.items()}
-        found.append((tab, wb[title], header + height, columns))
-    return found
+def sheet_grids(wb: Workbook) -> dict[str, Grid]:
+    """Every tab's values, by title."""
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
 
 
-def controls_missing(
-    ws: Worksheet,
-    tab: Tab,
-    header_row: int,
-    columns: dict[str, int],
-    hamlets: list[str] | None,
-    compare_lists: bool = False,
-) -> bool:
-    """Whether the sheet lost its protection or a validation. The hamlet dropdown is
-    looked for only when ``hamlets`` is given (and fits a validation); with
-    ``compare_lists`` it must also list exactly those hamlets."""
+def controls_missing(ws: Worksheet, target: ControlledTab, compare_lists: bool = False) -> bool:
+    """Whether the sheet lost its protection or one of ``target``'s validations; with
+    ``compare_lists``, also whether a dropdown lists other values than it should."""
     if not ws.protection.sheet:
         return True
-    controls = column_controls(hamlets or [])
-    for column in tab.columns:
-        control = controls.get(column.type)
-        if column.key not in columns or control is None:
-            continue
-        cell = f"{get_column_letter(columns[column.key])}{header_row + 1}"
+    for index, control in target.controls.items():
+        cell = f"{get_column_letter(index + 1)}{target.header_rows + 1}"
         dvs = [dv for dv in ws.data_validations.dataValidation if _covers(dv, cell)]
         if not any(dv.type == control.kind for dv in dvs):
             return True
@@ -168,15 +134,11 @@ def check_protections(path: Path, hamlets: Iterable[str] | None = None) -> list[
     checks or header lock were removed. Pass the commune's ``hamlets`` (registry names)
     to check the hamlet dropdown too. A missing tab is not listed (sync reports it), and
     a workbook that provisioning never made or repaired has nothing to lose: ``[]``."""
-    names = list(hamlets) if hamlets is not None else None
     wb = openpyxl.load_workbook(path)
     try:
         if not is_provisioned(wb):
             return []
-        return [
-            ws.title
-            for tab, ws, header, columns in input_tabs(wb)
-            if controls_missing(ws, tab, header, columns, names)
-        ]
+        targets = control_targets(sheet_grids(wb), list(hamlets or []))
+        return [t.title for t in targets if controls_missing(wb[t.title], t)]
     finally:
         wb.close()
