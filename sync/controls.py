@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from .layout import vocab
+from .units import serial_day
 
-EXCEL_EPOCH = date(1899, 12, 30)
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
 MAX_LIST_CHARS = 255  # Excel's limit for a list typed into a validation
 
@@ -32,10 +32,6 @@ class Control:
 
     def formula(self) -> str:
         return '"' + ",".join(self.values) + '"'
-
-
-def _serial(day: date) -> int:
-    return (day - EXCEL_EPOCH).days
 
 
 def column_controls(hamlets: Iterable[str]) -> dict[str, Control]:
@@ -66,8 +62,8 @@ def column_controls(hamlets: Iterable[str]) -> dict[str, Control]:
             "date",
             "Ngày chưa đúng",
             "Ghi ngày theo dạng ngày/tháng/năm, ví dụ 05/03/2018.",
-            minimum=_serial(FIRST_DATE),
-            maximum=_serial(LAST_DATE),
+            minimum=serial_day(FIRST_DATE),
+            maximum=serial_day(LAST_DATE),
             strict=False,
         ),
         "year": Control(

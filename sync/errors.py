@@ -60,6 +60,14 @@ class MasterUnavailable(NamcosoError):
     transient = True
 
 
+class StateUnavailable(NamcosoError):
+    """The state store (``.namcoso/state.sqlite``) cannot be opened or written: disk full,
+    a read-only folder, an I/O error. Nothing of the run's state was committed."""
+
+    exit_code = 4
+    transient = True
+
+
 class MasterBusy(NamcosoError):
     """The master is open in Excel/LibreOffice or changed during the run."""
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .config import Rules
 from .findings import ERROR, WARNING
+from .layout import vocab
 from .summarize import (
     STATUS_LATE,
     STATUS_NONE,
@@ -33,7 +34,15 @@ STATUS_COLOURS = {
     STATUS_UNREADABLE: ("D9D2E9", "3F3151"),
     STATUS_STALE: ("D9D9D9", "404040"),
 }
-RATING_COLOURS = {"HTXSNV": "1B5E20", "HTTNV": "66BB6A", "HTNV": "FFB300", "KHTNV": "C62828"}
+#: Chart colour of each rating code, best (dark green) to worst (red): ``mappings/vocab.toml``
+#: lists the ratings in that order.
+RATING_COLOURS = dict(
+    zip(
+        (r.code for r in vocab().ratings),
+        ("1B5E20", "66BB6A", "FFB300", "C62828"),
+        strict=True,
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SyncLocked
+from .errors import StateUnavailable, SyncLocked
 from .faults import hold_if_requested
 from .units import vietnam_now
 
@@ -60,17 +60,23 @@ def run_lock(path: Path) -> Iterator[LockHolder]:
     process is killed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:  # a read-only project folder, a full disk
+        raise StateUnavailable(
+            f"Không tạo được tệp khóa {path}", detail=e.strerror or str(e)
+        ) from e
     try:
         if not _try_lock(fd):
             holder = _read_holder(path)
             who = f" ({holder.describe()})" if holder and holder.describe() else ""
             raise SyncLocked(f"Một lần đồng bộ khác đang chạy{who}; lần này dừng lại.")
         me = LockHolder(os.getpid(), vietnam_now().strftime("%d/%m/%Y %H:%M:%S"))
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, json.dumps({"pid": me.pid, "since": me.since}).encode())
+        with contextlib.suppress(OSError):  # who holds it is only for messages
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps({"pid": me.pid, "since": me.since}).encode())
         hold_if_requested()
         yield me
     finally:

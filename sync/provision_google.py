@@ -199,13 +199,12 @@ def provision_google(
 
 class _GoogleProvisioner:
     def __init__(self, config: Config, backend: Any) -> None:
-        from .backends.google_transport import DRIVE_FILES_URL, SHEETS_URL
+        from .backends.google_transport import DRIVE_FILES_URL
 
         self.config = config
         self.backend = backend
-        self.call = backend.transport.call
+        self.transport = backend.transport
         self.drive = DRIVE_FILES_URL
-        self.sheets = SHEETS_URL
         self.account = backend.client_email
 
     def run(self, repair: bool) -> list[str]:
@@ -255,11 +254,8 @@ class _GoogleProvisioner:
                     for code, url in recorded.items()
                 ]
                 try:
-                    self.call(
-                        "POST",
-                        f"{self.sheets}/{self.backend.master_id}/values:batchUpdate",
-                        kind="write",
-                        body={"valueInputOption": "RAW", "data": data},
+                    self.transport.values_batch_update(
+                        self.backend.master_id, {"valueInputOption": "RAW", "data": data}
                     )
                 except ApiError as e:
                     raise MasterUnavailable(
@@ -290,47 +286,41 @@ class _GoogleProvisioner:
             "mimeType": "application/vnd.google-apps.spreadsheet",
             "parents": [self.config.google.folder],
         }
-        made = self.call(
-            "POST",
-            self.drive,
-            kind="write",
-            params={"supportsAllDrives": "true", "fields": "id"},
-            body=body,
-        )
+        made = self.transport.request(
+            "post", self.drive, params={"supportsAllDrives": "true", "fields": "id"}, json=body
+        ).json()
         sid = made["id"]
-        meta = self.call(
-            "GET",
-            f"{self.sheets}/{sid}",
-            kind="read",
-            params={"fields": "sheets.properties.sheetId"},
-        )
+        meta = self.transport.fetch_sheet_metadata(sid, {"fields": "sheets.properties.sheetId"})
         first = int(meta["sheets"][0]["properties"].get("sheetId", 0))
         requests = google_sheet_requests(
             code, registry, first, [self.account] if self.account else []
         )
-        self.call(
-            "POST", f"{self.sheets}/{sid}:batchUpdate", kind="write", body={"requests": requests}
-        )
+        from .backends.google_cells import identity_request
+
+        requests.append(identity_request(code))  # the sheet says whose it is
+        self.transport.batch_update(sid, {"requests": requests})
         return sid
 
     def _share(self, sid: str, emails: list[str]) -> tuple[list[str], list[str]]:
         """Writer access for ``emails``; other direct permissions removed. Returns who it
-        is shared with, and notes on what could not be removed."""
+        is shared with, and notes on what could not be removed.
+
+        Through ``request``, not gspread's permission methods: those send booleans as
+        ``True`` and list permissions without ``permissionDetails``."""
         wanted = list(dict.fromkeys(e.strip().lower() for e in emails if e and "@" in e))
         url = f"{self.drive}/{sid}/permissions"
         for email in wanted:
-            self.call(
-                "POST",
+            self.transport.request(
+                "post",
                 url,
-                kind="write",
                 params={"supportsAllDrives": "true", "sendNotificationEmail": "true"},
-                body={"type": "user", "role": "writer", "emailAddress": email},
+                json={"type": "user", "role": "writer", "emailAddress": email},
             )
         notes = []
         keep = {*wanted, self.account.lower()}
         params: dict[str, Any] = {"supportsAllDrives": "true", "fields": PERMISSION_FIELDS}
         while True:
-            reply = self.call("GET", url, kind="read", params=params)
+            reply = self.transport.get_json(url, params)
             for p in reply.get("permissions", []):
                 who = str(p.get("emailAddress", "")).lower()
                 if p.get("role") == "owner" or who in keep:
@@ -341,8 +331,8 @@ class _GoogleProvisioner:
                         f"{who or p.get('type')} có quyền kế thừa từ thư mục, không gỡ được"
                     )
                     continue
-                self.call(
-                    "DELETE", f"{url}/{p['id']}", kind="write", params={"supportsAllDrives": "true"}
+                self.transport.request(
+                    "delete", f"{url}/{p['id']}", params={"supportsAllDrives": "true"}
                 )
             if not reply.get("nextPageToken"):
                 return wanted, notes
@@ -353,7 +343,7 @@ class _GoogleProvisioner:
             return f"{label}: đã có bảng tính"
         hamlets = [name for _, name in registry.hamlets_of(code)]
         mask = "sheets(properties(sheetId,title,gridProperties.rowCount),protectedRanges(range))"
-        meta = self.call("GET", f"{self.sheets}/{sid}", kind="read", params={"fields": mask})
+        meta = self.transport.fetch_sheet_metadata(sid, {"fields": mask})
         grids = self.backend.read_commune(sid)
         requests: list[dict[str, Any]] = []
         repaired = []
@@ -386,11 +376,6 @@ class _GoogleProvisioner:
             )
             repaired.append(title)
         if requests:
-            self.call(
-                "POST",
-                f"{self.sheets}/{sid}:batchUpdate",
-                kind="write",
-                body={"requests": requests},
-            )
+            self.transport.batch_update(sid, {"requests": requests})
         pages = ", ".join(repaired) or "(không có trang nào)"
         return f"{label}: đã áp lại danh sách chọn và khóa tiêu đề cho trang {pages}"

@@ -35,6 +35,12 @@ def print_sync(result, out: TextIO) -> None:
         print(f"{verb} phản hồi cho {len(result.communes_written)} xã.", file=out)
     for code in result.unreadable:
         print(f"Xã {code}: không đọc được bảng tính, giữ số liệu lần trước.", file=out)
+    for code in getattr(result, "refused", []):
+        why = "bảng tính không phải của xã này hoặc trùng với xã khác"
+        print(f"Xã {code}: {why}, giữ số liệu lần trước.", file=out)
+    for code in getattr(result, "unwritten", []):
+        why = "chưa ghi được phản hồi (tệp đang mở hoặc không ghi được)"
+        print(f"Xã {code}: {why}, sẽ ghi lần sau.", file=out)
     for code in result.held:
         print(
             f"Xã {code}: số dòng giảm mạnh, giữ số liệu cũ "
@@ -114,9 +120,9 @@ def print_demo(result, root, out: TextIO) -> None:
     headers = [c.header for c in master_layout()["rating_stats"].columns]
     print("", file=out)
     for row in tab.rows if tab else []:
-        if row[1] == "Toàn huyện":
+        if not row[0]:  # a total row ("Toàn huyện", "Toàn tỉnh"): no commune code
             counts = " · ".join(str(v) for v in row[3:9])
-            print(f"Xếp loại chi bộ năm {row[2]}, toàn huyện: {counts}", file=out)
+            print(f"Xếp loại chi bộ năm {row[2]}, {str(row[1]).lower()}: {counts}", file=out)
     print(f"  ({' · '.join(headers[3:9])})", file=out)
     errors = sum(f.severity == ERROR for f in result.findings)
     print(

@@ -21,17 +21,17 @@ import threading
 import time
 import types
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import schedule
 
 from .config import Config
 from .errors import ConfigError, NamcosoError, SyncLocked
+from .units import VIETNAM
 
 log = logging.getLogger("namcoso.run")
 
-VIETNAM = timezone(timedelta(hours=7))
 
 Clock = Callable[[], datetime]
 SyncFunction = Callable[[Config], Any]

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import StateUnavailable
 from .faults import crash_point
 from .findings import Finding
 from .layout import commune_layout
@@ -72,7 +73,13 @@ CREATE TABLE IF NOT EXISTS findings_history (
     findings TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS findings_history_commune ON findings_history (commune, id);
+CREATE TABLE IF NOT EXISTS registry_digests (
+    commune TEXT PRIMARY KEY,
+    digest TEXT NOT NULL
+);
 """
+#: Columns added since the first schema: (table, column, declaration).
+MIGRATIONS = [("sources", "token", "TEXT")]
 
 
 @dataclass
@@ -85,6 +92,9 @@ class SourceRecord:
     status: str  # "ok" | "unreadable" | "held"
     last_read: datetime | None
     detail: str = ""
+    #: What the last read read (``CommuneSheet.token``): another commune's sheet with the
+    #: same token holds identical content.
+    token: str | None = None
 
 
 @dataclass
@@ -98,6 +108,8 @@ class StateChange:
     #: ISO time); see :meth:`first_seen_rows`.
     first_seen: list[tuple[str, Sequence[str], Sequence[str], str]] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
+    #: Per commune, the digest of the registry rows and rules it was checked against.
+    registry: dict[str, str] = field(default_factory=dict)
     run: dict[str, Any] | None = None
 
     def first_seen_rows(self) -> Iterator[tuple[str, str, str, str]]:
@@ -168,11 +180,34 @@ class StateStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as e:
+            raise StateUnavailable(
+                f"Không mở được kho trạng thái {self.path}", detail=_why(e)
+            ) from e
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+            for table, column, declaration in MIGRATIONS:
+                have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        except sqlite3.Error as e:
+            self.db.close()
+            raise StateUnavailable(
+                f"Không mở được kho trạng thái {self.path}", detail=_why(e)
+            ) from e
+
+    def is_new(self) -> bool:
+        """Whether the store knows no commune yet (new, or lost and created again)."""
+        return self.db.execute("SELECT 1 FROM sources LIMIT 1").fetchone() is None
+
+    def registry_digests(self) -> dict[str, str]:
+        """Per commune, the digest of the registry rows it was last checked against."""
+        return dict(self.db.execute("SELECT commune, digest FROM registry_digests"))
 
     def close(self) -> None:
         """Close the connection (the last one to close checkpoints the WAL)."""
@@ -187,11 +222,17 @@ class StateStore:
     def sources(self) -> dict[str, SourceRecord]:
         """Each commune's source record: what was last read, its status and when."""
         rows = self.db.execute(
-            "SELECT commune, source, fingerprint, status, last_read, detail FROM sources"
+            "SELECT commune, source, fingerprint, status, last_read, detail, token FROM sources"
         )
         return {
             r[0]: SourceRecord(
-                r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]) if r[4] else None, r[5] or ""
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                datetime.fromisoformat(r[4]) if r[4] else None,
+                r[5] or "",
+                r[6],
             )
             for r in rows
         }
@@ -250,7 +291,9 @@ class StateStore:
         try:
             for rec in change.sources.values():
                 db.execute(
-                    "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO sources "
+                    "(commune, source, fingerprint, status, last_read, detail, token) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         rec.commune,
                         rec.source,
@@ -258,6 +301,7 @@ class StateStore:
                         rec.status,
                         rec.last_read.isoformat() if rec.last_read else None,
                         rec.detail,
+                        rec.token,
                     ),
                 )
             for commune, tables in change.accepted.items():
@@ -282,6 +326,9 @@ class StateStore:
                 "INSERT OR IGNORE INTO first_seen VALUES (?, ?, ?, ?)", change.first_seen_rows()
             )
             db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", change.outputs.items())
+            db.executemany(
+                "INSERT OR REPLACE INTO registry_digests VALUES (?, ?)", change.registry.items()
+            )
             if change.run is not None:
                 run = dict(change.run)
                 db.execute(
@@ -295,6 +342,22 @@ class StateStore:
                 )
             crash_point("inside_state_commit")
             db.execute("COMMIT")
+        except sqlite3.Error as e:
+            # SQLite may have rolled back already (disk full does): say what failed, not
+            # that there was nothing to roll back.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StateUnavailable(
+                f"Không ghi được kho trạng thái {self.path}", detail=_why(e)
+            ) from e
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
+
+
+def _why(error: BaseException) -> str:
+    """An OS or SQLite error in a few words (``database or disk is full``)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)

@@ -26,8 +26,6 @@ from .values import PARSERS, BadValue, map_distinct, parse_column, parse_text
 FORMULA_STARTS = ("=", "+", "-", "@")
 #: Columns where a blank cell is allowed although the column is required in the template.
 BLANK_ALLOWED = {("meetings", "meeting_date"), ("meetings", "present")}
-#: Which column is a report's period, per tab that has one (duplicate checks, first-seen times).
-PERIOD_KEYS = {"meetings": "month", "ratings": "year"}
 
 
 class Tables(Mapping[str, pd.DataFrame]):
@@ -433,13 +431,37 @@ def _period_label(tab_key: str, period: Any) -> str:
     return f"năm {period}"
 
 
+#: How many other rows a duplicate finding names; the rest are counted, so a finding's
+#: text stays short however many rows share one (hamlet, period).
+ROWS_NAMED = 3
+
+
+def _rows_named(rows: np.ndarray, skip: int | None = None) -> str:
+    """``12, 15, 18 và 9.997 dòng khác``: the first :data:`ROWS_NAMED` sheet rows (leaving
+    out ``skip``, the finding's own row), then how many more."""
+    first = rows[: ROWS_NAMED + 1].tolist()
+    if skip in first:
+        first.remove(skip)
+    total = len(rows) - (skip is not None)
+    named = ", ".join(str(r) for r in first[:ROWS_NAMED])
+    more = total - ROWS_NAMED
+    return f"{named} và {_thousands(more)} dòng khác" if more > 0 else named
+
+
+def _thousands(n: int) -> str:
+    """``10.001``: a count as Vietnamese write it."""
+    return f"{n:,}".replace(",", ".")
+
+
 def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str]) -> pd.DataFrame:
     """Identical duplicates kept once (Cảnh báo); conflicting ones all rejected (Lỗi).
 
-    ``accepted`` is indexed by the rows' positions in ``check.frame``.
+    ``accepted`` is indexed by the rows' positions in ``check.frame``. Each finding names
+    a few of the other rows and counts the rest, so a thousand conflicting rows give a
+    thousand short findings (memory, the state store and the feedback tab grow linearly).
     """
     tab_key = check.tab.key
-    period = PERIOD_KEYS.get(tab_key)
+    period = check.tab.period  # templates/commune.toml: the column a report's period is in
     if period is None or accepted.empty:
         return accepted
     key = ["hamlet_code", period]
@@ -448,23 +470,33 @@ def _duplicates(check: _TabCheck, accepted: pd.DataFrame, value_keys: list[str])
         return accepted
     drop: list[int] = []
     for _, group in accepted[dup].groupby(key, sort=False):
-        rows = ", ".join(str(check.rows[pos]) for pos in group.index)
+        rows = check.rows[group.index.to_numpy()]
         hamlet = _shown(check.frame["hamlet"].iloc[group.index[0]])
         label = _period_label(tab_key, group[period].iloc[0])
         same = len(group[value_keys].astype(str).drop_duplicates()) == 1
-        code = "duplicate_identical" if same else "duplicate_conflict"
-        targets = group.index[:1] if same else group.index
+        if same:
+            check.add(
+                "duplicate_identical",
+                "hamlet",
+                list(group.index[:1]),
+                reject=False,
+                hamlet=hamlet,
+                period=label,
+                rows=_rows_named(rows),
+                count=_thousands(len(group)),
+            )
+            drop.extend(group.index[1:])
+            continue
         check.add(
-            code,
+            "duplicate_conflict",
             "hamlet",
-            list(targets),
-            reject=not same,
+            list(group.index),
             hamlet=hamlet,
             period=label,
-            rows=rows,
-            count=len(group),
+            rows=lambda p, rows=rows: _rows_named(rows, int(check.rows[p])),
+            count=_thousands(len(group)),
         )
-        drop.extend(group.index[1:] if same else group.index)
+        drop.extend(group.index)
     return accepted.drop(index=drop)
 
 

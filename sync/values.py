@@ -19,8 +19,8 @@ import pandas as pd
 
 from .layout import vocab
 from .text import fold, nfc, unaccent
+from .units import SHEET_EPOCH
 
-EPOCH = date(1899, 12, 30)  # spreadsheet serial day 0 (Excel and Google Sheets)
 SERIAL_RANGE = (25_000, 80_000)  # 1968 … 2119: a number here in a date column is a serial
 YEAR_RANGE = (1975, 2100)
 #: No count of members or households comes near this; a larger number is a typing slip.
@@ -58,7 +58,7 @@ def _number(value: Any) -> float | None:
 
 
 def serial_to_date(serial: float) -> date:
-    return EPOCH + timedelta(days=math.floor(serial))
+    return SHEET_EPOCH + timedelta(days=math.floor(serial))
 
 
 def _checked_date(year: int, month: int, day: int) -> date:

@@ -35,6 +35,7 @@ import responses
 DISCOVERY_DIR = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
 EPOCH = datetime(1899, 12, 30)
 
@@ -119,6 +120,25 @@ STATUS_BODIES = {
     429: RESOURCE_EXHAUSTED,
     500: INTERNAL,
     503: UNAVAILABLE,
+}
+
+
+NOT_DOWNLOADABLE = {
+    "error": {
+        "errors": [
+            {
+                "domain": "global",
+                "reason": "fileNotDownloadable",
+                "message": "Only files with binary content can be downloaded. Use Export with "
+                "Docs Editors files.",
+                "locationType": "parameter",
+                "location": "alt",
+            }
+        ],
+        "code": 403,
+        "message": "Only files with binary content can be downloaded. Use Export with Docs "
+        "Editors files.",
+    }
 }
 
 
@@ -698,6 +718,10 @@ class FakeSpreadsheet:
     can_edit: bool = True
     deleted: bool = False
     mime: str = SPREADSHEET_MIME
+    #: Spreadsheet-level developer metadata (``DeveloperMetadata`` JSON objects).
+    metadata: list[dict[str, Any]] = field(default_factory=list)
+    #: The file's bytes when it is an uploaded file (an .xlsx not converted to Sheets).
+    content: bytes | None = None
 
     def tab(self, title: str) -> FakeTab | None:
         return next((t for t in self.tabs if t.title == title), None)
@@ -758,6 +782,9 @@ class FakeGoogle:
         self.page_size_cap = page_size_cap
         self.clock = datetime(2024, 1, 1, tzinfo=UTC)
         self._serial = 0
+        #: (method id ending, target, callback): run once, just before such a request is
+        #: handled: a person saving a sheet at exactly that moment.
+        self.hooks: list[tuple[str, str, Callable[[], None]]] = []
 
     # -- building the world -----------------------------------------------------------
     def new_id(self, seed: str) -> str:
@@ -804,6 +831,30 @@ class FakeGoogle:
         )
         return sid
 
+    def add_upload(
+        self, name: str, data: bytes, *, folder: str | None = None, shared: bool = True
+    ) -> str:
+        """An .xlsx uploaded to Drive and not converted to Google Sheets; returns its ID."""
+        fid = self.new_id(name)
+        self.spreadsheets[fid] = FakeSpreadsheet(
+            fid,
+            name,
+            [],
+            [folder] if folder else [],
+            shared=shared,
+            modified=self._now(),
+            mime=XLSX_MIME,
+            content=data,
+        )
+        return fid
+
+    def replace_upload(self, fid: str, data: bytes) -> None:
+        """A new revision of an uploaded file (the commune uploads it again)."""
+        upload = self.spreadsheets[fid]
+        upload.content = data
+        upload.version += 1
+        upload.modified = self._now()
+
     def values(self, sid: str, title: str) -> list[list[Any]]:
         tab = self.spreadsheets[sid].tab(title)
         assert tab is not None, f"no tab {title!r}"
@@ -841,6 +892,11 @@ class FakeGoogle:
         if exception is None and body is None:
             body = STATUS_BODIES.get(status or 500, INTERNAL)
         self.faults.append(Fault(status, body, times, target, method, headers or {}, exception))
+
+    def before(self, method: str, target: str, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once, just before the next ``method`` request on ``target``
+        is handled (an edit landing between namcoso's read and its write)."""
+        self.hooks.append((method, target, callback))
 
     def _now(self) -> str:
         self.clock += timedelta(seconds=1)
@@ -894,6 +950,9 @@ class FakeGoogle:
             return 400, {}, json.dumps(invalid_argument("; ".join(errors)))
         assert method is not None
         target = params.get("spreadsheetId") or params.get("fileId") or "drive"
+        for hook in [h for h in self.hooks if method.id.endswith(h[0]) and h[1] == target]:
+            self.hooks.remove(hook)
+            hook[2]()
         kind = "read" if method.id in READ_METHODS else "write"
         (self.reads if kind == "read" else self.writes)[target] += 1
         query = parse_qs(urlsplit(request.url or "").query, keep_blank_values=True)
@@ -918,6 +977,9 @@ class FakeGoogle:
                 self.violations.append(f"{method.id}: not implemented by the fake")
                 raise bad_request("not implemented by the fake")
             reply = handler(params, query, body)
+            if isinstance(reply, bytes):  # a media download
+                self.calls.append(Call(method.id, target, kind, 200))
+                return 200, {"Content-Type": XLSX_MIME}, reply
             if kind == "write" and body is not None:
                 self.bodies.append((method.id, body))
         except Refused as refused:
@@ -944,20 +1006,39 @@ class FakeGoogle:
         self, params: dict[str, str], query: dict[str, list[str]], body: Any
     ) -> dict[str, Any]:
         sheet = self._sheet(params["spreadsheetId"])
+        mask = parse_mask(query["fields"][0]) if "fields" in query else None
+        grid_data = query.get("includeGridData") == ["true"]
+        return self._spreadsheet_json(sheet, mask, grid_data, query.get("ranges"))
+
+    @staticmethod
+    def _range_titles(sheet: FakeSpreadsheet, ranges: list[str]) -> list[str]:
+        """The tab titles A1 ``ranges`` name; a tab that does not exist fails them all."""
+        wanted = [r.split("!")[0].strip("'").replace("''", "'") for r in ranges]
+        for name in wanted:
+            if sheet.tab(name) is None:
+                raise bad_request(f"Unable to parse range: {name}")
+        return wanted
+
+    def _spreadsheet_json(
+        self,
+        sheet: FakeSpreadsheet,
+        mask: Mask | None,
+        grid_data: bool,
+        ranges: list[str] | None,
+    ) -> dict[str, Any]:
+        """A ``Spreadsheet`` as ``spreadsheets.get`` (or a batchUpdate's
+        ``updatedSpreadsheet``) shows it: ``mask`` is the ``fields`` mask at the
+        spreadsheet (it wins over ``grid_data``); ``ranges`` keeps only the tabs named."""
         row_mask: Mask | None = None  # what of each tab's rowData the mask keeps
-        if "fields" in query:  # a mask wins over includeGridData
-            mask = parse_mask(query["fields"][0])
+        if mask is not None:
             with_data = "sheets" in mask and (mask["sheets"] is None or "data" in mask["sheets"])
             if with_data and mask["sheets"] is not None and mask["sheets"]["data"] is not None:
                 row_mask = mask["sheets"]["data"].get("rowData")
         else:
-            with_data = query.get("includeGridData") == ["true"]
+            with_data = grid_data
         tabs = list(enumerate(sheet.tabs))
-        if "ranges" in query:
-            wanted = [r.split("!")[0].strip("'").replace("''", "'") for r in query["ranges"]]
-            for name in wanted:
-                if sheet.tab(name) is None:
-                    raise bad_request(f"Unable to parse range: {name}")
+        if ranges:
+            wanted = self._range_titles(sheet, ranges)
             tabs = [(i, t) for i, t in tabs if t.title in wanted]
         out_sheets = []
         for i, tab in tabs:
@@ -967,12 +1048,15 @@ class FakeGoogle:
             if with_data:
                 entry["data"] = [{"rowData": self._row_data(tab, row_mask)}]
             out_sheets.append(entry)
-        return {
+        out = {
             "spreadsheetId": sheet.id,
             "properties": {"title": sheet.title, "locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"},
             "sheets": out_sheets,
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sheet.id}/edit",
         }
+        if sheet.metadata:
+            out["developerMetadata"] = [_copy(m) for m in sheet.metadata]
+        return out
 
     @staticmethod
     def _row_data(tab: FakeTab, mask: Mask | None = None) -> list[dict[str, Any]]:
@@ -1008,6 +1092,10 @@ class FakeGoogle:
             )
             for t in sheet.tabs
         ]
+        ranges = body.get("responseRanges") or None
+        if ranges and body.get("includeSpreadsheetInResponse"):
+            self._range_titles(sheet, ranges)  # a bad range refuses the whole batch
+        self._metadata = [_copy(m) for m in sheet.metadata]
         replies = []
         for i, request in enumerate(body.get("requests", [])):
             if len(request) != 1:
@@ -1021,9 +1109,38 @@ class FakeGoogle:
             except Refused as e:
                 raise bad_request(f"Invalid requests[{i}].{kind}: {e}") from None
         sheet.tabs = work
+        sheet.metadata = self._metadata
         sheet.version += 1
         sheet.modified = self._now()
-        return {"spreadsheetId": sheet.id, "replies": replies}
+        reply: dict[str, Any] = {"spreadsheetId": sheet.id, "replies": replies}
+        if body.get("includeSpreadsheetInResponse"):
+            mask = parse_mask(query["fields"][0]) if "fields" in query else None
+            if mask is not None:
+                mask = mask.get("updatedSpreadsheet") or {}
+            reply["updatedSpreadsheet"] = self._spreadsheet_json(
+                sheet, mask, bool(body.get("responseIncludeGridData")), ranges
+            )
+        return reply
+
+    def _apply_createDeveloperMetadata(
+        self, work: list[FakeTab], spec: dict[str, Any]
+    ) -> dict[str, Any]:
+        meta = _copy(spec.get("developerMetadata") or {})
+        if not meta.get("metadataKey"):
+            raise bad_request("metadataKey is required")
+        if meta.get("visibility") not in ("DOCUMENT", "PROJECT"):
+            raise bad_request("Developer metadata must always have a visibility specified")
+        location = meta.get("location") or {}
+        if location != {"spreadsheet": True}:
+            self.violations.append(f"createDeveloperMetadata location {location} not modelled")
+            raise bad_request("unsupported location")
+        ids = {m["metadataId"] for m in self._metadata}
+        if meta.get("metadataId") in ids:
+            raise bad_request(f"Developer metadata with id {meta['metadataId']} already exists")
+        meta.setdefault("metadataId", max(ids, default=100) + 1)
+        meta["location"] = {"locationType": "SPREADSHEET", "spreadsheet": True}
+        self._metadata.append(meta)
+        return {"createDeveloperMetadata": {"developerMetadata": _copy(meta)}}
 
     @staticmethod
     def _tab(work: list[FakeTab], sheet_id: Any) -> FakeTab:
@@ -1333,7 +1450,7 @@ class FakeGoogle:
 
     # -- Drive ------------------------------------------------------------------------------
     def _file_json(self, sheet: FakeSpreadsheet) -> dict[str, Any]:
-        return {
+        out = {
             "kind": "drive#file",
             "id": sheet.id,
             "name": sheet.title,
@@ -1344,17 +1461,27 @@ class FakeGoogle:
             "trashed": False,
             "capabilities": {"canEdit": sheet.can_edit},
         }
+        if sheet.content is not None:  # only files with binary content have these
+            out["md5Checksum"] = hashlib.md5(sheet.content).hexdigest()
+            out["size"] = str(len(sheet.content))
+        return out
 
     def _files_list(
         self, params: dict[str, str], query: dict[str, list[str]], body: Any
     ) -> dict[str, Any]:
-        parent = mime = None
+        parent = None
+        mimes: set[str] | None = None
         for clause in (query.get("q") or [""])[0].split(" and "):
             clause = clause.strip()
+            alternatives = re.fullmatch(r"\((.*)\)", clause)
+            wanted = [
+                re.fullmatch(r"mimeType\s*=\s*'([^']+)'", c.strip())
+                for c in (alternatives.group(1).split(" or ") if alternatives else [clause])
+            ]
             if m := re.fullmatch(r"'([^']+)' in parents", clause):
                 parent = m.group(1)
-            elif m := re.fullmatch(r"mimeType\s*=\s*'([^']+)'", clause):
-                mime = m.group(1)
+            elif all(wanted):
+                mimes = {m.group(1) for m in wanted if m}
             elif re.fullmatch(r"trashed\s*=\s*false", clause) or clause == "":
                 pass
             else:
@@ -1369,7 +1496,7 @@ class FakeGoogle:
                 if s.shared
                 and not s.deleted
                 and (parent is None or parent in s.parents)
-                and (mime is None or s.mime == mime)
+                and (mimes is None or s.mime in mimes)
             ]
         size = min(int((query.get("pageSize") or ["100"])[0]), self.page_size_cap)
         start = int((query.get("pageToken") or ["0"])[0])
@@ -1403,6 +1530,10 @@ class FakeGoogle:
             sheet = self.spreadsheets.get(fid)
             if sheet is None or sheet.deleted or not sheet.shared:
                 raise Refused(404, drive_not_found(fid))
+            if query.get("alt") == ["media"]:
+                if sheet.content is None:
+                    raise Refused(403, NOT_DOWNLOADABLE)
+                return sheet.content  # type: ignore[return-value]
             reply = self._file_json(sheet)
         if "fields" not in query:
             reply = apply_mask(reply, parse_mask("kind,id,name,mimeType"))

@@ -197,6 +197,56 @@ def test_pure_models_import_no_rendering_or_google_code(model):
     assert not any(used.values()), {m: sorted(u) for m, u in used.items() if u}
 
 
+def _spellings(tree: ast.AST) -> set[str]:
+    """What a module spells out that has one home elsewhere: a rating code, a spreadsheet
+    number-format pattern, the sheet epoch, a fixed UTC offset."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in RATING_CODES:
+                found.add(f"rating code {node.value!r} (mappings/vocab.toml)")
+            if node.value in NUMBER_PATTERNS:
+                found.add(f"number format {node.value!r} (sync.units.NUMBER_FORMATS)")
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            numbers = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if name in ("date", "datetime") and numbers[:1] == [1899]:
+                found.add("the sheet epoch (sync.units.SHEET_EPOCH)")
+            if name == "timezone" or (
+                name == "timedelta" and any(k.arg == "hours" for k in node.keywords)
+            ):
+                found.add("a time zone (sync.units.VIETNAM)")
+    return found
+
+
+RATING_CODES = ("HTXSNV", "HTTNV", "HTNV", "KHTNV")
+NUMBER_PATTERNS = ("dd/mm/yyyy", "dd/mm/yyyy hh:mm", "0.0%", "#,##0")
+#: Where those are allowed: their one home, and the demo (a fixture that writes sheets the
+#: way communes do, and states the ratings it expects).
+SPELLING_HOMES = ("sync.units", "sync.demo")
+
+
+def test_shared_vocabulary_and_units_are_spelled_in_one_place():
+    spelled = {}
+    for path in sorted(SYNC.rglob("*.py")):
+        module = module_name(path)
+        if module.startswith(SPELLING_HOMES):
+            continue
+        found = _spellings(ast.parse(path.read_text(encoding="utf-8")))
+        if found:
+            spelled[module] = sorted(found)
+    assert not spelled, spelled
+
+
+def test_spelling_check_sees_each_kind_of_repetition():
+    source = (
+        'RATING = "HTXSNV"\nFORMAT = "#,##0"\nEPOCH = date(1899, 12, 30)\n'
+        "ZONE = timezone(timedelta(hours=7))\n"
+    )
+    assert len(_spellings(ast.parse(source))) == 4
+    assert _spellings(ast.parse('"""The ratings (HTXSNV …) and dd/mm/yyyy."""\n')) == set()
+
+
 # -- the checker itself, on small made-up packages ---------------------------------------
 
 

@@ -20,6 +20,8 @@ from sync.layout import MAPPINGS_DIR, commune_layout, master_layout, vocab
 from sync.text import fold
 
 NOT_INPUT_FINDINGS = {"source_unavailable", "drop_held", "validation_removed"}
+# About a whole sheet, not a cell of it (tests/test_pipeline_guarantees.py makes them).
+NOT_INPUT_FINDINGS |= {"foreign_identity", "identical_sources", "feedback_postponed"}
 # Findings about the district's registry, or needing a registry with tone-only twins or a
 # duplicated code, which the demo's does not have (tests/test_registry.py and
 # tests/test_identity.py plant them).

@@ -8,7 +8,6 @@ import dataclasses
 from conftest import NOW, registry_grids
 from google_fake import make_backend, running_fake
 
-from sync.backends.google import SHEETS_URL
 from sync.config import Config, GoogleSettings
 from sync.layout import commune_layout, master_layout
 from sync.pipeline import run_sync
@@ -30,9 +29,7 @@ def _provisioned_world(fake, tmp_path):
     backend = make_backend(fake, master, folder)
     first_tab = fake.spreadsheets[provisioned].tabs[0].sheet_id
     requests = google_sheet_requests("29110", load_registry(registry), first_tab, ["sa@x.vn"])
-    backend.transport.call(
-        "POST", f"{SHEETS_URL}/{provisioned}:batchUpdate", kind="write", body={"requests": requests}
-    )
+    backend.transport.batch_update(provisioned, {"requests": requests})
     config = Config(
         root=tmp_path, backend="google", google=GoogleSettings(master=master, folder=folder)
     )
@@ -52,9 +49,7 @@ def test_removed_dropdowns_on_google_are_a_finding_and_intact_ones_are_not(tmp_p
         meetings = fake.spreadsheets[sheet].tab(C["meetings"].title)
         clear = {"setDataValidation": {"range": {"sheetId": meetings.sheet_id, "startRowIndex": 1}}}
         backend = make_backend(fake, master, folder)
-        backend.transport.call(
-            "POST", f"{SHEETS_URL}/{sheet}:batchUpdate", kind="write", body={"requests": [clear]}
-        )
+        backend.transport.batch_update(sheet, {"requests": [clear]})
         backend = make_backend(fake, master, folder)
         result = run_sync(config, backend=backend, now=NOW)
         assert _removed(result) == [("29110", C["meetings"].title)]

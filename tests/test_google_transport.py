@@ -380,3 +380,81 @@ def test_from_config_without_master_is_a_config_error(tmp_path):
     config = Config(root=tmp_path, backend="google", google=GoogleSettings(credentials=Path("x")))
     with pytest.raises(ConfigError):
         GoogleBackend.from_config(config)
+
+
+# -- gspread's HTTP client ------------------------------------------------------------------
+
+
+def _gspread_client(fake, clock, **kwargs):
+    import functools
+
+    import gspread
+    from google.oauth2 import service_account
+
+    from sync.backends.google_transport import SCOPES, Transport
+
+    credentials = service_account.Credentials.from_service_account_info(
+        service_account_info(), scopes=SCOPES
+    )
+    pacer = Pacer(55, clock=clock, sleep=clock.sleep)
+    transport = functools.partial(Transport, pacer=pacer, sleep=clock.sleep, **kwargs)
+    return gspread.Client(credentials, http_client=transport)
+
+
+def test_the_transport_is_a_gspread_http_client_that_gspread_itself_can_use(fake, world):
+    from gspread.http_client import HTTPClient
+
+    clock = FakeClock()
+    client = _gspread_client(fake, clock)
+    assert isinstance(client.http_client, HTTPClient)
+    fake.inject(429, times=2, target=world.communes[0], method="get")
+    values = client.open_by_key(world.communes[0]).worksheet("Sinh hoạt chi bộ").get_all_values()
+    assert values[1][0] == "Ấp 0-1"
+    assert client.http_client.retries == 2 and len(clock.sleeps) == 2
+
+
+def test_gspread_on_this_transport_gives_up_on_a_persistent_429(fake, world):
+    import gspread
+
+    clock = FakeClock()
+    client = _gspread_client(fake, clock, max_attempts=4)
+    fake.inject(429, times=100, target=world.communes[0])
+    with pytest.raises(gspread.exceptions.APIError) as caught:
+        client.open_by_key(world.communes[0])
+    assert caught.value.code == 429 and isinstance(caught.value, ApiError)
+    assert fake.reads[world.communes[0]] == 4 and len(clock.sleeps) == 3
+
+
+def test_a_damaged_json_reply_is_an_api_error_not_a_traceback(fake, world):
+    backend = make_backend(fake, world.master, world.folder)
+    original = backend.transport.session.request
+
+    def damaged(method, url, **kwargs):
+        response = original(method, url, **kwargs)
+        response._content = b'{"sheets": [ truncated'
+        return response
+
+    backend.transport.session.request = damaged
+    with pytest.raises(MasterUnavailable):
+        backend.read_registry()
+    assert backend.requests == 1
+
+
+def test_json_bodies_are_sent_compact_utf8_as_the_body_budget_measures(fake, world):
+    backend = make_backend(fake, world.master, world.folder)
+    sent = []
+    original = backend.transport.session.request
+
+    def spy(method, url, **kwargs):
+        sent.append(kwargs.get("data"))
+        return original(method, url, **kwargs)
+
+    backend.transport.session.request = spy
+    title = {"properties": {"sheetId": 0, "title": "Ấp 1"}, "fields": "title"}
+    body = {"requests": [{"updateSheetProperties": title}]}
+    backend.transport.batch_update(world.communes[0], body)
+    assert sent == [
+        '{"requests":[{"updateSheetProperties":{"properties":{"sheetId":0,"title":"Ấp 1"},'
+        '"fields":"title"}}]}'.encode()
+    ]
+    assert fake.spreadsheets[world.communes[0]].tabs[0].title == "Ấp 1"

@@ -129,7 +129,9 @@ def _rejections_are_explained(rows):
         if row in accepted:
             continue
         explained = any(f.row == row and f.severity == "Lỗi" for f in result.findings) or any(
-            f.code == "duplicate_identical" and f"{row}" in f.message.split("(dòng ")[-1]
+            f.code == "duplicate_identical"
+            and f.row < row
+            and (f"{row}" in (named := f.message.split("(dòng ")[-1]) or "dòng khác" in named)
             for f in result.findings
         )
         assert explained, (row, [(f.code, f.row) for f in result.findings])

@@ -47,7 +47,7 @@ class ColumnSpec:
 
     header: str
     width: float = 12
-    format: str | None = None  # "percent" | "date" | "vnd" | "integer" | None
+    format: str | None = None  # "percent" | "date" | "month" | "vnd" | "integer" | None
 
 
 @dataclass
@@ -93,6 +93,13 @@ class Backend(Protocol):
         """Every tab of one commune sheet by title, with its read token and identity.
 
         Raises :class:`sync.errors.SourceUnavailable` when it cannot be read.
+        """
+
+    def read_master_tabs(self, titles: list[str]) -> dict[str, Grid]:
+        """These tabs of the master by title (those that exist), as raw values. The
+        pipeline reads the ``TH`` tabs to rebuild a lost state store.
+
+        Raises :class:`sync.errors.MasterUnavailable` when the master cannot be read.
         """
 
     def write_master(self, tabs: list[OutputTab]) -> None:

@@ -14,10 +14,21 @@ What one sync run costs (N commune sheets; every call is one API request):
                               needing a second request.
 ``fingerprints(sources)``     1 read per 1000 files: Drive ``files.list`` of the folder,
                               fingerprint = the file's ``version``.
-``read_commune(source)``      1 read: ``spreadsheets.get`` as above, every tab.
+``read_commune(source)``      1 read: ``spreadsheets.get`` as above, every tab, with the
+                              sheet's developer metadata (the commune code it carries).
 ``write_master(tabs)``        1 write: one ``spreadsheets.batchUpdate`` (more only past
                               2 MB, see :meth:`GoogleBackend.write_master`).
-``write_commune(...)``        1 write (+1 read if the sheet was not read this run).
+``write_commune(...)``        1 write (+1 read if the sheet was not read this run). The
+                              same batchUpdate stamps the commune code (developer
+                              metadata) when missing and returns the input tabs'
+                              values (``includeSpreadsheetInResponse`` +
+                              ``responseRanges``, a ``fields`` mask keeping only
+                              values): a save made since the read is caught there,
+                              at no extra request.
+an uploaded ``.xlsx``         1 read instead of ``read_commune``'s: the file as it is
+                              (Drive ``files.get?alt=media``), parsed by the local
+                              reader; fingerprint = its ``md5Checksum``; feedback is
+                              refused at no request (see :mod:`.google_uploads`).
 ============================  =====================================================
 
 A full sync of N communes therefore costs N + 3 reads and N + B writes, B being the
@@ -33,33 +44,53 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote
 
 import requests
 from google.auth.transport.requests import AuthorizedSession
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+from gspread.utils import absolute_range_name, quote
 
 from ..config import Config, Rules
-from ..errors import ConfigError, MasterUnavailable, NamcosoError, SourceUnavailable
+from ..errors import (
+    ConfigError,
+    MasterUnavailable,
+    NamcosoError,
+    SourceChanged,
+    SourceUnavailable,
+)
 from ..layout import commune_layout, master_layout
 from .base import CommuneSheet, Grid, OutputTab
-from .google_cells import MAX_BODY_BYTES, SheetInfo, grid_of, pack, sheet_info, tab_requests
+from .google_cells import (
+    MAX_BODY_BYTES,
+    TOKEN_PREFIX,
+    SheetInfo,
+    content_token,
+    grid_of,
+    identity_of,
+    identity_request,
+    pack,
+    sheet_info,
+    tab_requests,
+)
 from .google_transport import (
     DRIVE_FILES_URL,
     SCOPES,
-    SHEETS_URL,
     ApiError,
     Pacer,
     Transport,
     load_credentials,
     shared_pacer,
 )
+from .google_uploads import NOT_WRITABLE, XLSX_MIME, check_size, parse_upload
 
 log = logging.getLogger("namcoso.google")
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
+#: Spreadsheet-level developer metadata: where namcoso keeps the commune code.
+METADATA_MASK = "developerMetadata(metadataKey,metadataValue)"
 GRID_MASK = (
-    "properties.title,"
+    f"properties.title,{METADATA_MASK},"
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount)),"
     "protectedRanges(description),"
     "data(startRow,startColumn,rowData(values(effectiveValue,dataValidation(condition(type))))))"
@@ -68,10 +99,16 @@ GRID_MASK = (
 #: find the header and check the first data row's dropdowns.
 CONTROL_ROWS = 30
 PROPERTIES_MASK = (
-    "properties.title,"
+    f"properties.title,{METADATA_MASK},"
     "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount,frozenRowCount))"
 )
-LIST_FIELDS = "nextPageToken,files(id,name,modifiedTime,version)"
+#: What a feedback batchUpdate asks back: the input tabs' values, nothing else.
+WATCH_MASK = (
+    "updatedSpreadsheet(sheets(properties(title),"
+    "data(startRow,startColumn,rowData(values(effectiveValue)))))"
+)
+LIST_FIELDS = "nextPageToken,files(id,name,mimeType,modifiedTime,version,md5Checksum,size)"
+UPLOAD_FIELDS = "id,name,mimeType,version,md5Checksum,size"
 
 _ID_IN_URL = re.compile(r"/d/([A-Za-z0-9_-]{20,})")
 _ID_IN_QUERY = re.compile(r"[?&#](?:id|key)=([A-Za-z0-9_-]{20,})")
@@ -145,13 +182,24 @@ class GoogleBackend:
                 else shared_pacer(client_email or "default", requests_per_minute)
             )
         self.transport = Transport(
-            session, pacer=pacer, sleep=sleep, rng=rng, max_attempts=max_attempts, timeout=timeout
+            session=session,
+            pacer=pacer,
+            sleep=sleep,
+            rng=rng,
+            max_attempts=max_attempts,
+            timeout=timeout,
         )
         self.max_body_bytes = max_body_bytes
         self._sheets: dict[str, dict[str, SheetInfo]] = {}  # spreadsheet ID → title → tab
         #: spreadsheet ID → title → (provisioned, validated cells, first rows), from reads
         self._controls: dict[str, dict[str, tuple[bool, set[tuple[int, int]], Grid]]] = {}
         self._names: dict[str, str] = {}  # spreadsheet ID → its title, for messages
+        #: spreadsheet ID → the token of this run's read of its input tabs, and the
+        #: commune code its developer metadata carries ("" when it carries none)
+        self._tokens: dict[str, str] = {}
+        self._identities: dict[str, str] = {}
+        #: file ID → Drive metadata of the uploaded .xlsx files seen this run
+        self._uploads: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_config(
@@ -220,7 +268,20 @@ class GoogleBackend:
             tabs = self._read_spreadsheet(self.master_id)
         except ApiError as e:
             raise self._master_error(e, "đọc") from None
+        self._master_tabs = tabs
         wanted = set(self.registry_titles)
+        return {title: grid for title, grid in tabs.items() if title in wanted}
+
+    def read_master_tabs(self, titles: list[str]) -> dict[str, Grid]:
+        """These tabs of the master: from the ``spreadsheets.get`` that read the registry
+        this run (it reads every tab), else one more."""
+        tabs = getattr(self, "_master_tabs", None)
+        if tabs is None:
+            try:
+                tabs = self._read_spreadsheet(self.master_id)
+            except ApiError as e:
+                raise self._master_error(e, "đọc") from None
+        wanted = set(titles)
         return {title: grid for title, grid in tabs.items() if title in wanted}
 
     def fingerprints(self, sources: list[str]) -> dict[str, str]:
@@ -229,7 +290,8 @@ class GoogleBackend:
 
         Only ``version`` is used: it changes on every edit, while ``modifiedTime`` can
         lag minutes behind and would make namcoso's own feedback write look like a
-        change on the next run.
+        change on the next run. An uploaded .xlsx is fingerprinted by its content
+        (``md5Checksum``): a rename or a shared-with change is not worth a download.
         """
         wanted: dict[str, list[str]] = {}
         for source in sources:
@@ -245,17 +307,35 @@ class GoogleBackend:
         out: dict[str, str] = {}
         for f in files:
             version = f.get("version") or f.get("modifiedTime")
-            for source in wanted.get(f.get("id", ""), []) if version else []:
-                out[source] = f"v{version}"
+            fingerprint = f"v{version}" if version else None
+            if f.get("md5Checksum"):  # an upload: its content counts, not its metadata
+                fingerprint = f"md5:{f['md5Checksum']}"
+            for source in wanted.get(f.get("id", ""), []) if fingerprint else []:
+                out[source] = fingerprint
         return out
 
     def read_commune(self, source: str) -> CommuneSheet:
-        """Every tab of one commune sheet by title, in one ``spreadsheets.get``."""
+        """Every tab of one commune sheet by title, in one ``spreadsheets.get``, with the
+        token of its input tabs' values (:func:`~.google_cells.content_token`) and the
+        commune code its developer metadata carries."""
         sid = self._source_id(source)
         try:
-            return CommuneSheet(self._read_spreadsheet(sid))
+            if sid in self._uploads:
+                return self._read_upload(sid)
+            try:
+                grids = self._read_spreadsheet(sid, commune=True)
+            except ApiError as e:
+                if not _not_a_sheet(e):
+                    raise
+                meta = self.drive_file(sid, UPLOAD_FIELDS)  # not in the folder listing
+                if meta.get("mimeType") != XLSX_MIME:
+                    raise
+                self._uploads[sid] = meta
+                return self._read_upload(sid)
         except ApiError as e:
             raise self._source_error(e, source, "đọc") from None
+        identity = self._identities.get(sid) or None
+        return CommuneSheet(grids, token=self._tokens[sid], identity=identity)
 
     def write_master(self, tabs: list[OutputTab]) -> None:
         """Replace these sync-owned tabs of the master in one ``spreadsheets.batchUpdate``.
@@ -295,12 +375,7 @@ class GoogleBackend:
         sheet_ids = {title: info.sheet_id for title, info in self._sheets[self.master_id].items()}
         requests_ = google_format_requests(sheet_ids, created, self.rules)
         if requests_:
-            self.transport.call(
-                "POST",
-                f"{SHEETS_URL}/{self.master_id}:batchUpdate",
-                kind="write",
-                body={"requests": requests_},
-            )
+            self.transport.batch_update(self.master_id, {"requests": requests_})
 
     def write_commune(
         self,
@@ -310,24 +385,81 @@ class GoogleBackend:
         expected: str | None = None,
         identity: str | None = None,
     ) -> None:
-        """Replace these namcoso-owned tabs of one commune sheet, like :meth:`write_master`."""
+        """Replace these namcoso-owned tabs of one commune sheet, like :meth:`write_master`,
+        and check in the same ``batchUpdate`` that the commune did not save meanwhile.
+
+        The batch asks for the input tabs back (``includeSpreadsheetInResponse`` with
+        them as ``responseRanges``, values only); if they differ from what this run
+        read (``expected``, a token of :meth:`read_commune`; else this run's read), the
+        commune saved between the read and the write: :class:`SourceChanged` is raised,
+        so the pipeline does not record the new Drive version as read and the next run
+        reads the save. The write itself has been applied by then; it only touched
+        namcoso's own tabs, so nothing of the commune's is lost.
+
+        A sheet not read this run is read once first (in place of the tab-list read a
+        write needs anyway), so it costs what it did: 1 read + 1 write. ``identity`` is
+        stamped as spreadsheet-level developer metadata (key ``namcoso.commune``) in the
+        same batch when the sheet carries none; one naming another commune is left as
+        it is (the pipeline reports it).
+        """
         sid = self._source_id(source)
+        if sid in self._uploads:
+            raise SourceUnavailable(NOT_WRITABLE, detail=self.describe(source))
         try:
-            self.replace_tabs(sid, tabs)
+            baseline = expected if is_content_token(expected) else self._tokens.get(sid)
+            if baseline is None:
+                self._read_spreadsheet(sid, commune=True)
+                baseline = self._tokens[sid]
+            elif sid not in self._sheets:
+                self._read_properties(sid)
+            current = self._identities.get(sid, "")
+            extra = []
+            if identity and not current:
+                extra.append(identity_request(identity))
+            elif identity and current != identity:
+                log.warning(
+                    "%s mang mã xã %s, không phải %s: giữ nguyên",
+                    self.describe(source),
+                    current,
+                    identity,
+                )
+            seen = self.replace_tabs(sid, tabs, extra=extra, watch_inputs=True)
         except ApiError as e:
             raise self._source_error(e, source, "ghi phản hồi vào") from None
+        if extra:
+            self._identities[sid] = identity or ""
+        if seen is not None and seen != baseline:
+            self._tokens.pop(sid, None)
+            raise SourceChanged(
+                "xã đã sửa bảng tính trong lúc đồng bộ; lần sau sẽ đọc lại",
+                detail=self.describe(source),
+            )
+        if seen is not None:
+            self._tokens[sid] = seen
 
     # -- lower level, also used by the doctor and provisioning -------------------------
-    def replace_tabs(self, spreadsheet: str, tabs: list[OutputTab]) -> None:
+    def replace_tabs(
+        self,
+        spreadsheet: str,
+        tabs: list[OutputTab],
+        *,
+        extra: list[dict[str, Any]] | None = None,
+        watch_inputs: bool = False,
+    ) -> str | None:
         """Rewrite ``tabs`` of any spreadsheet (ID); raises :class:`ApiError`.
 
         Uses the tab list learned when the spreadsheet was read this run, else one
         properties-only ``spreadsheets.get``. If the batch is refused (400: someone
         added or deleted a tab since), the tab list is read again and the batch sent
         once more; a refused batch changed nothing, so this is safe.
+
+        ``extra`` requests ride in the last batch. With ``watch_inputs`` the last batch
+        also asks for the input tabs back, and the :func:`content_token` of what came
+        back is returned (None otherwise).
         """
-        if not tabs:
-            return
+        extra = extra or []
+        if not tabs and not extra:
+            return None
         done: set[str] = set()
         for attempt in (1, 2):
             sheets = self._sheets.get(spreadsheet)
@@ -342,28 +474,61 @@ class GoogleBackend:
                 groups.append((tab.title, requests_))
                 infos.append(info)
             new_infos = {i.title: i for i in infos}
+            batches = pack_titled(groups, self.max_body_bytes) or [([], [])]
+            seen = None
             try:
-                for batch in pack_titled(groups, self.max_body_bytes):
-                    titles, body = batch
-                    self.transport.call(
-                        "POST",
-                        f"{SHEETS_URL}/{spreadsheet}:batchUpdate",
-                        kind="write",
-                        body={"requests": body},
-                    )
+                for n, (titles, body) in enumerate(batches):
+                    if n < len(batches) - 1:
+                        self.transport.batch_update(spreadsheet, {"requests": body})
+                    elif watch_inputs:
+                        seen = self._batch_update_watching(
+                            spreadsheet, [*body, *extra], input_titles(sheets)
+                        )
+                    else:
+                        self.transport.batch_update(spreadsheet, {"requests": [*body, *extra]})
                     for title in titles:
                         sheets[title] = new_infos[title]
                         done.add(title)
-                return
+                return seen
             except ApiError as e:
                 if e.status != 400 or attempt == 2:
                     raise
                 log.warning("Google từ chối lệnh ghi (%s); đọc lại danh sách trang rồi thử lại", e)
+        return None  # pragma: no cover
+
+    def _batch_update_watching(
+        self, spreadsheet: str, requests_: list[dict[str, Any]], watched: list[str]
+    ) -> str:
+        """One ``batchUpdate`` that also returns the ``watched`` tabs' values as they are
+        right after it applied; their :func:`content_token`.
+
+        Through ``request``: gspread's ``batch_update`` takes no query parameters, and
+        the ``fields`` mask is what keeps the reply to those values (no replies, no
+        formats)."""
+        body: dict[str, Any] = {"requests": requests_}
+        if watched:
+            body.update(
+                includeSpreadsheetInResponse=True,
+                responseRanges=[absolute_range_name(t) for t in watched],
+                responseIncludeGridData=True,
+            )
+        reply = self.transport.request(
+            "post",
+            SPREADSHEET_BATCH_UPDATE_URL % quote(spreadsheet),
+            params={"fields": WATCH_MASK},
+            json=body,
+        ).json()
+        returned = {
+            sheet.get("properties", {}).get("title", ""): grid_of(sheet)
+            for sheet in (reply.get("updatedSpreadsheet") or {}).get("sheets", [])
+        }
+        return content_token(returned, watched)
 
     def list_folder(self, fields: str = LIST_FIELDS) -> list[dict[str, Any]]:
-        """The Google Sheets files in the configured folder (every page), or every sheet
-        shared with the account when no folder is configured."""
-        q = f"mimeType='{SPREADSHEET_MIME}' and trashed=false"
+        """The Google Sheets files and uploaded .xlsx files in the configured folder (every
+        page), or every such file shared with the account when no folder is configured.
+        The uploads are remembered: they are read through Drive, not Sheets."""
+        q = f"(mimeType='{SPREADSHEET_MIME}' or mimeType='{XLSX_MIME}') and trashed=false"
         if self.folder:
             q = f"'{self.folder}' in parents and {q}"
         params: dict[str, Any] = {
@@ -375,35 +540,48 @@ class GoogleBackend:
         }
         files: list[dict[str, Any]] = []
         while True:
-            reply = self.transport.call("GET", DRIVE_FILES_URL, kind="read", params=params)
+            reply = self.transport.get_json(DRIVE_FILES_URL, params)
             for f in reply.get("files", []):
                 files.append(f)
                 if f.get("id") and f.get("name"):
                     self._names.setdefault(f["id"], f["name"])
+                if f.get("id") and f.get("mimeType") == XLSX_MIME:
+                    self._uploads[f["id"]] = f
             token = reply.get("nextPageToken")
             if not token:
                 return files
             params = {**params, "pageToken": token}
 
+    def _read_upload(self, fid: str) -> CommuneSheet:
+        """An uploaded .xlsx, downloaded as it is (one ``files.get?alt=media``) and parsed
+        by the local reader (:mod:`.google_uploads`)."""
+        meta = self._uploads[fid]
+        name = self.describe(fid)
+        check_size(meta.get("size"), name)
+        data = self.transport.request(
+            "get",
+            f"{DRIVE_FILES_URL}/{quote(fid)}",
+            params={"alt": "media", "supportsAllDrives": "true"},
+        ).content
+        return parse_upload(data, name)
+
     def drive_file(self, file_id: str, fields: str) -> dict[str, Any]:
         """One Drive file's metadata (``files.get``); raises :class:`ApiError`."""
-        return self.transport.call(
-            "GET",
-            f"{DRIVE_FILES_URL}/{quote(file_id, safe='')}",
-            kind="read",
-            params={"fields": fields, "supportsAllDrives": "true"},
+        return self.transport.get_json(
+            f"{DRIVE_FILES_URL}/{quote(file_id)}",
+            {"fields": fields, "supportsAllDrives": "true"},
         )
 
     # -- internals ----------------------------------------------------------------------
-    def _read_spreadsheet(self, sid: str) -> dict[str, Grid]:
-        reply = self.transport.call(
-            "GET", f"{SHEETS_URL}/{sid}", kind="read", params={"fields": GRID_MASK}
-        )
+    def _read_spreadsheet(self, sid: str, *, commune: bool = False) -> dict[str, Grid]:
+        reply = self.transport.spreadsheets_get(sid, {"fields": GRID_MASK})
         self._remember(sid, reply)
         grids = {
             sheet.get("properties", {}).get("title", ""): grid_of(sheet)
             for sheet in reply.get("sheets", [])
         }
+        if commune:
+            self._tokens[sid] = content_token(grids, input_titles(grids))
         self._controls[sid] = {
             title: (_provisioned(sheet), _validated_cells(sheet), grids[title][:CONTROL_ROWS])
             for sheet in reply.get("sheets", [])
@@ -434,14 +612,13 @@ class GoogleBackend:
         return missing
 
     def _read_properties(self, sid: str) -> dict[str, SheetInfo]:
-        reply = self.transport.call(
-            "GET", f"{SHEETS_URL}/{sid}", kind="read", params={"fields": PROPERTIES_MASK}
-        )
+        reply = self.transport.fetch_sheet_metadata(sid, {"fields": PROPERTIES_MASK})
         return self._remember(sid, reply)
 
     def _remember(self, sid: str, reply: dict[str, Any]) -> dict[str, SheetInfo]:
         infos = [sheet_info(s.get("properties", {})) for s in reply.get("sheets", [])]
         self._sheets[sid] = {i.title: i for i in infos}
+        self._identities[sid] = identity_of(reply)
         title = reply.get("properties", {}).get("title")
         if title:
             self._names[sid] = title
@@ -469,7 +646,7 @@ class GoogleBackend:
                 f"bảng tính chưa chia sẻ cho tài khoản đồng bộ {self._who()} "
                 "(cần quyền Người chỉnh sửa)"
             )
-        elif e.status == 400 and "not supported for this document" in e.message:
+        elif _not_a_sheet(e):
             reason = "tệp là Excel trên Drive, chưa chuyển sang Google Sheets"
         else:
             reason = _transient_reason(e)
@@ -494,6 +671,23 @@ class GoogleBackend:
         else:
             message = f"Không {verb} được bảng tổng hợp: {_transient_reason(e)}"
         return MasterUnavailable(message, detail=name)
+
+
+def input_titles(titles: Iterable[str]) -> list[str]:
+    """The tabs of a commune sheet whose content is the commune's: all but namcoso's own
+    (the guide, assignments and feedback tabs), in sheet order."""
+    own = {tab.title for tab in commune_layout().tabs.values() if tab.role != "input"}
+    return [t for t in titles if t not in own]
+
+
+def is_content_token(value: str | None) -> bool:
+    """Whether ``value`` is a :func:`content_token` (not a Drive fingerprint)."""
+    return isinstance(value, str) and value.startswith(TOKEN_PREFIX)
+
+
+def _not_a_sheet(e: ApiError) -> bool:
+    """Whether Sheets refused a file because it is not a Google sheet (an upload)."""
+    return e.status == 400 and "not supported for this document" in e.message
 
 
 def _transient_reason(e: ApiError) -> str:

@@ -6,32 +6,40 @@ data in, ``spreadsheets.batchUpdate`` requests out).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import numbers
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from ..units import NUMBER_FORMATS as PATTERNS
+from ..units import SHEET_EPOCH
 from .base import Grid, OutputTab
 from .google_transport import encode_json
 
 log = logging.getLogger("namcoso.google")
 
-EPOCH = datetime(1899, 12, 30)  # serial day 0 in Google Sheets (and Excel)
+EPOCH = datetime.combine(SHEET_EPOCH, time())  # serial day 0, as a datetime
 MAX_CELL_CHARS = 50_000  # Google rejects a longer cell, and with it the whole batch
 #: Sheets' own advice is to keep one request body under about 2 MB.
 MAX_BODY_BYTES = 2_000_000
 
+#: Sheets' ``NumberFormat`` of each column format (patterns from :mod:`sync.units`).
 NUMBER_FORMATS: dict[str, dict[str, str]] = {
-    "date": {"type": "DATE", "pattern": "dd/mm/yyyy"},
-    "datetime": {"type": "DATE_TIME", "pattern": "dd/mm/yyyy hh:mm"},
-    "percent": {"type": "PERCENT", "pattern": "0.0%"},
-    "vnd": {"type": "NUMBER", "pattern": "#,##0"},
-    "integer": {"type": "NUMBER", "pattern": "0"},
+    kind: {"type": sheets_type, "pattern": PATTERNS[kind]}
+    for kind, sheets_type in {
+        "date": "DATE",
+        "month": "DATE",
+        "datetime": "DATE_TIME",
+        "percent": "PERCENT",
+        "vnd": "NUMBER",
+        "integer": "NUMBER",
+    }.items()
 }
 HEADER_FORMAT = {
     "textFormat": {"bold": True},
@@ -54,6 +62,48 @@ ERROR_TEXT = {
     "LOADING": "#LOADING",
     "ERROR": "#ERROR!",
 }
+
+
+#: The developer metadata key under which a sheet carries its commune code.
+IDENTITY_KEY = "namcoso.commune"
+TOKEN_PREFIX = "sheets-sha256:"
+
+
+def content_token(grids: Mapping[str, Grid], titles: Iterable[str]) -> str:
+    """A digest naming exactly these tabs' values (a tab absent from ``grids`` counts as
+    absent, not as empty): what :meth:`GoogleBackend.read_commune` read, compared with
+    what a feedback write sees."""
+    digest = hashlib.sha256()
+    for title in titles:
+        digest.update(encode_json([title, grids.get(title)]))
+        digest.update(b"\n")
+    return TOKEN_PREFIX + digest.hexdigest()
+
+
+def identity_of(spreadsheet: Mapping[str, Any]) -> str:
+    """The commune code in a spreadsheet's developer metadata ("" when none). Several
+    different codes come back joined by commas: never one of them guessed."""
+    codes = {
+        str(m.get("metadataValue", ""))
+        for m in spreadsheet.get("developerMetadata") or []
+        if m.get("metadataKey") == IDENTITY_KEY
+    }
+    return ",".join(sorted(codes))
+
+
+def identity_request(code: str) -> dict[str, Any]:
+    """The batchUpdate request that stamps ``code`` on a spreadsheet, where people do not
+    see or edit it (spreadsheet-level developer metadata, visible to apps with access)."""
+    return {
+        "createDeveloperMetadata": {
+            "developerMetadata": {
+                "metadataKey": IDENTITY_KEY,
+                "metadataValue": code,
+                "location": {"spreadsheet": True},
+                "visibility": "DOCUMENT",
+            }
+        }
+    }
 
 
 @dataclass

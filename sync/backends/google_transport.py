@@ -1,8 +1,15 @@
 """HTTP to Google in one place: credentials, pacing, retries, timeouts, counting.
 
-Every call of the Google backend goes through :class:`Transport.call`, on a
+The transport is gspread's: :class:`Transport` subclasses
+:class:`gspread.http_client.HTTPClient`, so the backend calls gspread's endpoint methods
+(``spreadsheets_get``, ``batch_update``, ``values_batch_update``, …) and only Drive calls
+that gspread does not offer (a folder listing with ``version``, a download) go through
+:meth:`Transport.request` with gspread's own URL constants. Every request runs on a
 ``requests.Session`` (google-auth's ``AuthorizedSession`` in production, so the
 ``responses`` library can fake it in tests). Nothing else in namcoso retries.
+
+gspread's own ``BackOffHTTPClient`` is not used: in 6.2.1 it retries without jitter,
+ignores ``Retry-After`` and, on a persistent 429, never gives up. Here:
 
 - **Pacer**: at most ``requests_per_minute`` calls in any 60-second window, shared by
   every backend of the same service account in the process (Google's quota is 60 per
@@ -11,8 +18,9 @@ Every call of the Google backend goes through :class:`Transport.call`, on a
   truncated exponential backoff and jitter (``min(2**n + random(), 32)`` seconds, or the
   server's ``Retry-After``), at most ``max_attempts`` tries; timeouts and dropped
   connections are retried the same way. Each retry is logged (never the token).
-- **Counting**: ``requests`` (every attempt, since each one spends quota), ``reads``,
-  ``writes`` and ``retries``. The OAuth token request is not counted.
+- **Counting**: ``requests`` (every attempt, since each one spends quota), ``reads``
+  (GET), ``writes`` (everything else) and ``retries``. The OAuth token request is not
+  counted.
 """
 
 from __future__ import annotations
@@ -28,36 +36,40 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import google.auth.exceptions
 import requests
 from google.oauth2 import service_account
+from gspread.exceptions import APIError as GspreadAPIError
+from gspread.http_client import HTTPClient, ParamsType
+from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEETS_API_V4_BASE_URL
 
 from ..errors import ConfigError
 
 log = logging.getLogger("namcoso.google")
 
-SHEETS_URL = "https://sheets.googleapis.com/v4/spreadsheets"
-DRIVE_FILES_URL = "https://www.googleapis.com/drive/v3/files"
+SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
+DRIVE_FILES_URL = DRIVE_FILES_API_V3_URL
 
-#: Sync needs to read and write spreadsheets and to list a folder's files with their
-#: ``version``. ``drive.metadata.readonly`` is enough for the listing (and for the
-#: doctor's sharing checks); it cannot read or change any file's content. Provisioning
-#: new commune sheets (create in the folder, share with the commune) would need ``drive``
-#: (``drive.file`` only covers files the app created, not sheets a district made by hand),
-#: so it is not asked for here: pass ``scopes=`` to ``GoogleBackend.from_config`` there.
+#: Sync needs to read and write spreadsheets, to list a folder's files with their
+#: ``version``, and to download the .xlsx files communes upload without converting them
+#: (:mod:`.google_uploads`). ``drive.readonly`` covers the listing, the download and the
+#: doctor's sharing checks, and cannot change any file (``drive.metadata.readonly`` could
+#: list but not download). A service account sees only what is shared with it, so this is
+#: the folder the district shares. Provisioning new commune sheets (create in the folder,
+#: share with the commune) needs ``drive`` (``drive.file`` only covers files the app
+#: created, not sheets a district made by hand), so it is not asked for here: pass
+#: ``scopes=`` to ``GoogleBackend.from_config`` there.
 SCOPES = (
     "https://www.googleapis.com/auth/spreadsheets",
-    "https://www.googleapis.com/auth/drive.metadata.readonly",
+    "https://www.googleapis.com/auth/drive.readonly",
 )
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 RATE_LIMIT_REASONS = frozenset(
     {"ratelimitexceeded", "userratelimitexceeded", "rate_limit_exceeded"}
 )
-
-Kind = Literal["read", "write"]
 
 
 # -- credentials ------------------------------------------------------------------------
@@ -112,13 +124,17 @@ def load_credentials(
 # -- errors -----------------------------------------------------------------------------
 
 
-@dataclass
-class ApiError(Exception):
+@dataclass(eq=False)
+class ApiError(GspreadAPIError):
     """A Google API call that failed for good (after any retries).
 
     ``status`` is the HTTP status (None for a timeout or a dropped connection),
     ``reason`` Google's status or reason (``PERMISSION_DENIED``, ``notFound``,
     ``timeout``…), ``message`` Google's message (never contains the token).
+
+    It is a :class:`gspread.exceptions.APIError` (``code``, ``error``) so that gspread
+    code running on this transport still recognises it; unlike gspread's, it also
+    exists for failures that have no response (timeouts, dropped connections).
     """
 
     status: int | None
@@ -127,8 +143,17 @@ class ApiError(Exception):
     attempts: int = 1
     retry_after: float | None = None
 
+    def __post_init__(self) -> None:
+        self.response = requests.Response()  # the real one is set when there is one
+        self.code = self.status or -1
+        self.error = {"code": self.code, "message": self.message, "status": self.reason}
+        Exception.__init__(self, self.error)
+
     def __str__(self) -> str:
         return f"{self.status or '-'} {self.reason}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ApiError, (self.status, self.reason, self.message, self.attempts, self.retry_after)
 
     @property
     def retryable(self) -> bool:
@@ -186,12 +211,14 @@ def error_from_response(response: requests.Response) -> ApiError:
         reasons = [r for r in reasons if r]
         limited = [r for r in reasons if r.lower() in RATE_LIMIT_REASONS]
         reason = (limited or reasons or [""])[0]
-    return ApiError(
+    error = ApiError(
         status=response.status_code,
         reason=reason or f"HTTP_{response.status_code}",
         message=message[:300],
         retry_after=retry_after_seconds(response.headers.get("Retry-After")),
     )
+    error.response = response
+    return error
 
 
 # -- pacing -----------------------------------------------------------------------------
@@ -259,14 +286,19 @@ def shared_pacer(account: str, per_minute: int) -> Pacer:
 # -- transport --------------------------------------------------------------------------
 
 
-class Transport:
-    """Sends Google API calls with pacing, timeouts, bounded retries and counting."""
+class Transport(HTTPClient):
+    """gspread's HTTP client with pacing, timeouts, bounded retries and counting.
+
+    ``Transport(auth)`` or ``Transport(session=...)``, as gspread builds its clients, so
+    ``gspread.Client(credentials, http_client=Transport)`` also gets these retries.
+    """
 
     def __init__(
         self,
-        session: requests.Session,
+        auth: Any = None,
+        session: requests.Session | None = None,
         *,
-        pacer: Pacer,
+        pacer: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         max_attempts: int = 6,
@@ -274,12 +306,12 @@ class Transport:
         max_backoff: float = 32.0,
         max_retry_after: float = 120.0,
     ) -> None:
-        self.session = session
-        self.pacer = pacer
+        super().__init__(auth, session)
+        self.set_timeout(timeout)
+        self.pacer = pacer or Pacer(55)
         self.sleep = sleep
         self.rng = rng
         self.max_attempts = max(1, max_attempts)
-        self.timeout = timeout
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.requests = 0
@@ -293,33 +325,43 @@ class Transport:
             return retry_after
         return min(2.0**retry + self.rng(), self.max_backoff)
 
-    def call(
+    def request(
         self,
         method: str,
-        url: str,
-        *,
-        kind: Kind,
-        params: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | bytes | None = None,
-    ) -> dict[str, Any]:
-        """One API call, retried while the failure is transient; the parsed JSON reply.
+        endpoint: str,
+        params: ParamsType | None = None,
+        data: bytes | None = None,
+        json: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Any = None,
+    ) -> requests.Response:
+        """One API call, retried while the failure is transient (gspread's signature).
 
-        Raises :class:`ApiError` when the call fails for good, and :class:`ConfigError`
-        when Google refuses the service-account key itself.
+        A JSON body is sent compact and UTF-8 (:func:`encode_json`: what the 2 MB body
+        budget measures); a JSON reply is checked to parse. Raises :class:`ApiError`
+        when the call fails for good, and :class:`ConfigError` when Google refuses the
+        service-account key itself.
         """
-        data = body if isinstance(body, bytes | None) else encode_json(body)
-        headers = {"Content-Type": "application/json; charset=utf-8"} if data is not None else None
-        label = f"{method} {short_url(url)}"
+        if json is not None:
+            data = encode_json(json)
+            headers = {**(headers or {}), "Content-Type": "application/json; charset=utf-8"}
+        label = f"{method.upper()} {short_url(endpoint)}"
         for attempt in range(1, self.max_attempts + 1):
             self.pacer.wait()
             self.requests += 1
-            if kind == "write":
-                self.writes += 1
-            else:
+            if method.upper() == "GET":
                 self.reads += 1
+            else:
+                self.writes += 1
             try:
                 response = self.session.request(
-                    method, url, params=params, data=data, headers=headers, timeout=self.timeout
+                    method,
+                    endpoint,
+                    params=params,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    timeout=self.timeout,
                 )
             except google.auth.exceptions.RefreshError as e:
                 if not getattr(e, "retryable", False):
@@ -335,7 +377,7 @@ class Transport:
                 error = ApiError(None, "network", "không kết nối được tới Google")
             else:
                 if response.ok:
-                    return parse_json(response)
+                    return checked_json(response)
                 error = error_from_response(response)
             error.attempts = attempt
             if not error.retryable or attempt == self.max_attempts:
@@ -359,22 +401,33 @@ class Transport:
             self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def get_json(self, endpoint: str, params: ParamsType | None = None) -> dict[str, Any]:
+        """A GET whose reply is a JSON object (for the Drive calls gspread lacks)."""
+        value = self.request("get", endpoint, params=params).json()
+        return value if isinstance(value, dict) else {"value": value}
+
 
 def encode_json(body: Any) -> bytes:
     """Compact UTF-8 JSON (what is sent, and what the 2 MB body budget measures)."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-def parse_json(response: requests.Response) -> dict[str, Any]:
-    if not response.content:
-        return {}
+def checked_json(response: requests.Response) -> requests.Response:
+    """``response``, after checking that a JSON reply parses (gspread's endpoint methods
+    call ``.json()`` on it; a damaged reply is an :class:`ApiError`, not a traceback).
+
+    The parsed value is kept, so the reply is parsed once. Media (a download) passes as is.
+    """
+    if not response.content or "json" not in response.headers.get("Content-Type", ""):
+        return response
     try:
         value = response.json()
     except ValueError:
         raise ApiError(
             response.status_code, "bad_response", "Google trả về dữ liệu không đọc được"
         ) from None
-    return value if isinstance(value, dict) else {"value": value}
+    response.json = lambda **_: value  # type: ignore[method-assign]
+    return response
 
 
 def short_url(url: str) -> str:

@@ -12,6 +12,7 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..layout import commune_layout
+from ..units import NUMBER_FORMATS, TEXT_FORMAT
 from .base import OutputTab
 from .local import fill_sheet, save_atomically
 from .xlsx_controls import apply_controls, controls_missing, input_tabs, mark_provisioned
@@ -40,11 +41,11 @@ def build_commune_workbook(
         for i, column in enumerate(tab.columns, start=1):
             letter = get_column_letter(i)
             if column.type == "date":
-                ws.column_dimensions[letter].number_format = "dd/mm/yyyy"
+                ws.column_dimensions[letter].number_format = NUMBER_FORMATS["date"]
             elif column.type in ("month", "hamlet", "text"):
-                ws.column_dimensions[letter].number_format = "@"  # "03/2018" stays text
+                ws.column_dimensions[letter].number_format = TEXT_FORMAT
             elif column.type == "amount":
-                ws.column_dimensions[letter].number_format = "#,##0"
+                ws.column_dimensions[letter].number_format = NUMBER_FORMATS["vnd"]
         apply_controls(ws, tab, 1, {c.key: i for i, c in enumerate(tab.columns, start=1)}, hamlets)
     ws = wb.create_sheet(assignments.title)
     fill_sheet(ws, assignments)

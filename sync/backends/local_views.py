@@ -117,7 +117,8 @@ def _add_charts(ws: Worksheet, rules: Rules) -> None:
     ratings = BarChart()
     ratings.type, ratings.grouping, ratings.overlap = "bar", "stacked", 100
     ratings.title = f"Xếp loại chi bộ năm {year} theo xã" if year else "Xếp loại chi bộ theo xã"
-    _plot(ratings, ws, col["HTXSNV"], col["KHTNV"], col["rating_commune"], n)
+    best, *_, worst = RATING_COLOURS  # the rating columns, in vocab order
+    _plot(ratings, ws, col[best], col[worst], col["rating_commune"], n)
     for series, code in zip(ratings.series, RATING_COLOURS, strict=False):
         series.graphicalProperties.solidFill = RATING_COLOURS[code]
         series.graphicalProperties.line.solidFill = RATING_COLOURS[code]

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from ..layout import MAPPINGS_DIR, vocab
+from ..units import serial_day
 
 SURNAMES = (
     # (surname, weight): roughly the frequencies of the Mekong delta.
@@ -151,7 +152,6 @@ AMOUNTS = (1_500_000, 2_000_000, 3_000_000, 5_000_000, 8_000_000, 10_000_000, 12
            20_000_000, 35_000_000, 50_000_000, 120_000_000)  # fmt: skip
 
 # -- written forms ---------------------------------------------------------------------------
-EPOCH = date(1899, 12, 30)  # spreadsheet serial day 0
 MONTH_FORMS = ("mm/yyyy", "m/yyyy", "T", "Thang", "words", "iso", "datetime", "serial")
 DATE_FORMS = ("dmy", "dmy_short", "dot", "dash", "iso", "datetime", "serial", "words")
 AMOUNT_FORMS = ("int", "plain", "dots", "dots_d", "dots_d2", "commas", "trieu", "tr")
@@ -197,7 +197,7 @@ def month_cell(y: int, m: int, form: str):
     return {
         "mm/yyyy": f"{m:02d}/{y}", "m/yyyy": f"{m}/{y}", "T": f"T{m}/{y}",
         "Thang": f"Tháng {m}/{y}", "words": f"tháng {m} năm {y}", "iso": f"{y}-{m:02d}",
-        "datetime": datetime(y, m, 1), "serial": (date(y, m, 1) - EPOCH).days,
+        "datetime": datetime(y, m, 1), "serial": serial_day(date(y, m, 1)),
     }[form]  # fmt: skip
 
 
@@ -206,7 +206,7 @@ def date_cell(d: date, form: str):
     return {
         "dmy": f"{d:%d/%m/%Y}", "dmy_short": f"{d.day}/{d.month}/{d:%y}", "dot": f"{d:%d.%m.%Y}",
         "dash": f"{d:%d-%m-%Y}", "iso": d.isoformat(), "datetime": datetime(d.year, d.month, d.day),
-        "serial": (d - EPOCH).days, "words": f"ngày {d.day} tháng {d.month} năm {d.year}",
+        "serial": serial_day(d), "words": f"ngày {d.day} tháng {d.month} năm {d.year}",
     }[form]  # fmt: skip
 
 
