@@ -153,32 +153,3 @@ def vocab() -> Vocab:
         total_exact=frozenset(data["totals"]["exact"]),
         total_starts=tuple(data["totals"]["starts"]),
     )
-
-
-@dataclass(frozen=True)
-class HeaderMap:
-    """Folded header alias → column key, per tab key; plus abbreviations and ignored headers."""
-
-    aliases: dict[str, dict[str, str]]
-    abbreviations: dict[str, str]
-    ignored: frozenset[str]
-
-    def expand(self, folded: str) -> str:
-        return " ".join(self.abbreviations.get(w, w) for w in folded.split())
-
-
-@cache
-def header_map() -> HeaderMap:
-    data = _load_toml(MAPPINGS_DIR / "headers.toml")
-    abbreviations = {fold(k): fold(v) for k, v in data.pop("abbreviations", {}).items()}
-    ignored = frozenset(fold(h) for h in data.pop("ignore", {}).get("headers", []))
-    hm = HeaderMap({}, abbreviations, ignored)
-    for layout in (commune_layout(), master_layout()):
-        for tab in layout.tabs.values():
-            if tab.role == "output":
-                continue
-            table = hm.aliases.setdefault(tab.key, {})
-            for column in tab.columns:
-                for alias in [column.header, *data.get(tab.key, {}).get(column.key, [])]:
-                    table.setdefault(hm.expand(fold(alias)), column.key)
-    return hm

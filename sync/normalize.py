@@ -10,7 +10,6 @@ the exact cell.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,12 +22,12 @@ import pandas as pd
 
 from .backends.base import Grid
 from .findings import Finding, column_letter, finding
-from .layout import Tab, commune_layout, header_map, vocab
+from .headers import RowMapping, is_ignored, is_numbering_row, map_row
+from .layout import Tab, commune_layout, vocab
 from .legacy import repair, repair_column, suspect
 from .text import fold, nfc
 
 HEADER_SEARCH_ROWS = 15
-_PARENTHESES = re.compile(r"\(.*?\)")
 
 
 @dataclass
@@ -69,76 +68,72 @@ def object_frame(rows: list[list[Any]], keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(cells.reshape(len(rows), len(keys)), columns=keys, dtype=object, copy=False)
 
 
-@lru_cache(maxsize=20_000)
-def _header_key(text: Any, tab_key: str) -> str | None:
-    """The column key a header cell names in tab ``tab_key``, or None."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    hm = header_map()
-    aliases = hm.aliases[tab_key]
-    folded = hm.expand(fold(repair(text)[0]))
-    if folded in aliases:
-        return aliases[folded]
-    bare = hm.expand(fold(_PARENTHESES.sub(" ", repair(text)[0])))
-    if bare in aliases:
-        return aliases[bare]
-    close = difflib.get_close_matches(bare, list(aliases), n=1, cutoff=0.92)
-    return aliases[close[0]] if close else None
-
-
-def _map_header(cells: list[Any], tab_key: str) -> dict[int, str]:
-    """Column index → key for one candidate header row (first occurrence of a key wins)."""
-    mapped: dict[int, str] = {}
-    seen: set[str] = set()
-    for index, text in enumerate(cells):
-        key = _header_key(text, tab_key) if isinstance(text, str) else None
-        if key and key not in seen:
-            mapped[index] = key
-            seen.add(key)
-    return mapped
-
-
 def _joined(upper: list[Any], lower: list[Any]) -> list[Any]:
-    """A header split over two rows (a merged group title above sub-titles)."""
+    """A header split over two rows: a group title merged above its sub-titles ("Số đảng
+    viên" over "Tổng số" and "Dự") is read into each sub-title; a title alone in its
+    column (merged down over both rows) stands as it is."""
     width = max(len(upper), len(lower))
     upper = [*upper, *[None] * (width - len(upper))]
     lower = [*lower, *[None] * (width - len(lower))]
     joined, carry = [], None
     for top, bottom in zip(upper, lower, strict=True):
-        carry = top if isinstance(top, str) and top.strip() else carry
+        if isinstance(top, str) and top.strip():
+            carry = top
         if isinstance(bottom, str) and bottom.strip():
             joined.append(f"{carry or ''} {bottom}".strip())
-        else:
+        else:  # a title over both rows, or a gap: no group runs on past it
             joined.append(top)
+            carry = None
     return joined
 
 
-def find_header(grid: Grid, tab: Tab) -> tuple[int, int, dict[int, str]]:
-    """(first header row index, number of header rows, column index → key), 0-based.
+def _candidate(grid: Grid, r: int, height: int) -> list[Any]:
+    return list(grid[r]) if height == 1 else _joined(grid[r], grid[r + 1])
 
-    The candidate with the most required columns wins, then the most columns overall; a
-    candidate naming every column cannot be beaten, so the search stops there.
-    """
+
+def _best_header(grid: Grid, tab: Tab) -> tuple[int, int, RowMapping]:
+    """(first header row, header rows, the mapping) of the most header-like candidate
+    among the first rows, each alone and joined with the row below it.
+
+    Candidates rank by required columns found, then columns found, then how well; one
+    naming every column cannot be beaten, so the search stops there."""
     required = set(tab.required)
-    perfect = (len(required), len(tab.keys))
-    best: tuple[tuple[int, int], int, int, dict[int, str]] = ((0, 0), 0, 1, {})
+    perfect = len(tab.keys)
+    best: tuple[tuple[int, int, float], int, int, RowMapping] = ((0, 0, 0.0), 0, 1, _NOTHING)
     for r in range(min(HEADER_SEARCH_ROWS, len(grid))):
+        if not any(isinstance(v, str) and v.strip() for v in grid[r]):
+            continue  # a blank row (or numbers only) heads nothing, alone or joined
         for height in (1, 2) if r + 1 < len(grid) else (1,):
-            # The two-row candidate is only built when the one-row one was not perfect.
-            cells = grid[r] if height == 1 else _joined(grid[r], grid[r + 1])
-            mapped = _mapped_row(tuple(cells), tab.key)
-            score = (len(required & set(mapped.values())), len(mapped))
-            if score > best[0]:
-                best = (score, r, height, mapped)
-                if score == perfect:
-                    return best[1], best[2], dict(best[3])
-    return best[1], best[2], dict(best[3])
+            try:
+                mapping = map_row(tuple(_candidate(grid, r, height)), tab.key)
+            except TypeError:  # an unhashable cell
+                mapping = map_row.__wrapped__(tuple(_candidate(grid, r, height)), tab.key)
+            rank = mapping.rank(required)
+            if rank > best[0]:
+                best = (rank, r, height, mapping)
+                if len(mapping.columns) == perfect:
+                    return r, height, mapping
+    return best[1], best[2], best[3]
 
 
-@lru_cache(maxsize=4096)
-def _mapped_row(cells: tuple[Any, ...], tab_key: str) -> dict[int, str]:
-    """``_map_header`` of a row, remembered: every commune's header row is much the same."""
-    return _map_header(list(cells), tab_key)
+_NOTHING = RowMapping({}, 0.0)
+
+
+def _locate(grid: Grid, tab: Tab) -> tuple[int, int, bool, RowMapping]:
+    """(first header row, header rows, whether a numbering row follows, the mapping)."""
+    row, height, mapping = _best_header(grid, tab)
+    numbered = bool(mapping.columns) and row + height < len(grid)
+    numbered = numbered and is_numbering_row(list(grid[row + height]), len(mapping.columns))
+    return row, height, numbered, mapping
+
+
+def find_header(grid: Grid, tab: Tab) -> tuple[int, int, dict[int, str]]:
+    """(first header row index, rows the header takes, column index → key), 0-based.
+
+    The rows taken include a row numbering the columns under the header, so the data
+    start at ``row + height``."""
+    row, height, numbered, mapping = _locate(grid, tab)
+    return row, height + numbered, dict(mapping.columns)
 
 
 def find_tab(grids: dict[str, Grid], tab: Tab) -> str | None:
@@ -379,6 +374,7 @@ class _Header:
     header_keys: set[str]  # the header's texts, folded
     indices: list[int]  # column index of each of tab.keys (-1: none)
     letters: dict[str, str]  # key → column letter
+    cells: tuple[Any, ...] = ()  # the header's texts (two rows joined into one)
 
 
 #: Headers that are the first row alone and name every column, by (tab key, that row):
@@ -393,34 +389,60 @@ def _read_header(grid: Grid, tab: Tab) -> _Header:
         known = _HEADERS.get(key) if key else None
     except TypeError:  # an unhashable cell
         key = known = None
-    if known is not None and known.tab is tab:
+    numbered_below = len(grid) > 1 and is_numbering_row(list(grid[1]), len(tab.keys))
+    if known is not None and known.tab is tab and not numbered_below:
         return known
-    row, height, mapped = find_header(grid, tab)
+    row, height, numbered, mapping = _locate(grid, tab)
+    mapped = mapping.columns
     found_keys = set(mapped.values())
-    cells = _joined(grid[row], grid[row + 1]) if height == 2 else grid[row] if grid else []
-    ignored = header_map().ignored
+    cells = _candidate(grid, row, height) if grid else []
     by_key = {k: i for i, k in mapped.items()}
     header = _Header(
         tab=tab,
         row=row,
-        height=height,
+        height=height + numbered,
         missing=[k for k in tab.required if k not in found_keys],
         unmapped=[
             str(v).strip()
             for i, v in enumerate(cells)
-            if i not in mapped and isinstance(v, str) and v.strip() and fold(v) not in ignored
+            if i not in mapped and isinstance(v, str) and v.strip() and not is_ignored(v)
         ],
-        header_keys={fold(str(v)) for v in cells if isinstance(v, str)},
+        header_keys={
+            fold(str(v)) for r in grid[row : row + height] for v in r if isinstance(v, str)
+        },
         indices=[by_key.get(k, -1) for k in tab.keys],
         letters={k: column_letter(i) for i, k in mapped.items()},
+        cells=tuple(cells),
     )
     if key is not None and row == 0 and height == 1 and len(found_keys) == len(tab.keys):
-        # Row 0 named every column, so find_header looked no further: any grid with
-        # this first row has this header.
+        # Row 0 named every column, so the search looked no further: any grid with this
+        # first row (and no numbering row under it) has this header.
         if len(_HEADERS) >= _HEADERS_LIMIT:
             _HEADERS.clear()
         _HEADERS[key] = header
     return header
+
+
+def _recognised(header: _Header) -> str:
+    """What the header-like row said and which columns it was read as."""
+    tab = header.tab
+    by_index = {i: k for k, i in zip(tab.keys, header.indices, strict=True) if i >= 0}
+    parts = [
+        f'"{" ".join(str(header.cells[i]).split())}" ({tab.column(k).header})'
+        for i, k in sorted(by_index.items())
+    ]
+    return ", ".join(parts) or "không nhận ra cột nào"
+
+
+def _header_row_shown(grid: Grid, header: _Header) -> tuple[int, str]:
+    """(0-based row, first non-blank column letter) to name as the header-like row: the
+    header found, or when nothing was recognised, the first row with something in it."""
+    rows = [header.row] if header.letters else range(min(HEADER_SEARCH_ROWS, len(grid)))
+    for r in rows:
+        for c, v in enumerate(grid[r] if r < len(grid) else []):
+            if v is not None and not (isinstance(v, str) and not v.strip()):
+                return r, column_letter(c)
+    return header.row, "A"
 
 
 def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTable:
@@ -433,14 +455,15 @@ def normalize_tab(grids: dict[str, Grid], tab: Tab, commune: str = "") -> RawTab
     header = _read_header(grid, tab)
     where = {"commune": commune, "tab": title, "cell": f"A{header.row + 1}", "row": header.row + 1}
     if header.missing:
-        cells = grid[header.row] if grid else []
-        found = [str(v).strip() for v in cells if isinstance(v, str) and v.strip()]
+        row, letter = _header_row_shown(grid, header)
+        where |= {"cell": f"{letter}{row + 1}", "row": row + 1}
         findings.append(
             finding(
                 "missing_columns",
                 **where,
                 missing=", ".join(tab.column(k).header for k in header.missing),
-                found=", ".join(found) or "(không có)",
+                header_row=row + 1,
+                found=_recognised(header),
                 expected=", ".join(c.header for c in tab.columns),
             )
         )

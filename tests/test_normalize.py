@@ -83,7 +83,8 @@ def test_missing_required_column_rejects_the_tab_listing_found_and_expected():
     assert not raw.ok and raw.frame.empty
     (f,) = [f for f in raw.findings if f.code == "missing_columns"]
     assert f.severity == "Lỗi"
-    assert "Tổng số đảng viên" in f.message and "Tên ấp, Tháng, Ghi chú" in f.message
+    assert "Tổng số đảng viên" in f.message
+    assert '"Tên ấp" (Ấp/Khu phố), "Tháng" (Tháng), "Ghi chú" (Ghi chú)' in f.message
 
 
 def test_missing_tab_is_a_warning_not_a_failure():
