@@ -713,23 +713,12 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
             for p in pulled
         ]
         crash_point("after_read")
-        for o in outcomes:
-            if o.store_tables:
-                change.accepted[o.code] = o.tables
-                note_first_seen(change, o.code, o.tables, now)
-            if o.store_findings:
-                change.findings[o.code] = o.findings
-            if o.status != "skipped":
-                change.sources[o.code] = o.record
+        remember(change, outcomes, now)
         change.registry = {s.code: s.registry_digest for s in sources}
         _count(result, outcomes)
         # 5. Summarize, with the postponements the last run saw still pending.
         hashes = store.outputs()
-        seen = store.first_seen()
-        if change.first_seen:
-            fresh = change.first_seen_frame()
-            seen = pd.concat([fresh, seen] if result.rebuilt else [seen, fresh])
-            seen = seen.drop_duplicates(["hamlet_code", "period"], keep="first")
+        seen = _first_seen(store, change, rebuilt_first=result.rebuilt)
         due = feedback_due(outcomes, registry, hashes)
         where = {o.code: o.source for o in outcomes}
         expected_late = [f.code for f in due if hashes.get(f"postponed:{f.code}")]
@@ -760,14 +749,8 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         if sorted(written.postponed) != sorted(expected_late):
             # The findings tab said otherwise: show this run's postponements after all.
             late = postponed_findings(written.postponed, backend, where)
-            findings = [*(f for f in summary.findings if f.code != "feedback_postponed"), *late]
-            tab = findings_tab(findings, registry)
-            _write_master(backend, [tab])
-            written.outputs["master:findings"] = content_hash([tab])
-            if tab.title not in written.master_titles:
-                written.master_titles.append(tab.title)
-            result.findings = findings
-            result.tabs = {**summary.tabs, "findings": tab}
+            summary = _rewrite_findings(backend, registry, summary, late, written)
+            result.findings, result.tabs = summary.findings, summary.tabs
         result.master_tabs_written = written.master_titles
         result.communes_written = written.communes
         result.unwritten = written.postponed
@@ -785,6 +768,44 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         change.run = {"started": now.isoformat(), "mode": mode, **result.stats()}
         store.commit(change)
         return result
+
+
+def remember(change: StateChange, outcomes: list[Outcome], now: datetime) -> None:
+    """What the store learns from each commune's outcome: new rows (and when their reports
+    were first seen), new findings, its record."""
+    for o in outcomes:
+        if o.store_tables:
+            change.accepted[o.code] = o.tables
+            note_first_seen(change, o.code, o.tables, now)
+        if o.store_findings:
+            change.findings[o.code] = o.findings
+        if o.status != "skipped":
+            change.sources[o.code] = o.record
+
+
+def _first_seen(store: StateStore, change: StateChange, rebuilt_first: bool) -> pd.DataFrame:
+    """When each report was first seen: the store's, then this run's (a rebuilt store's
+    times, from the master, come first of all)."""
+    seen = store.first_seen()
+    if change.first_seen:
+        fresh = change.first_seen_frame()
+        seen = pd.concat([fresh, seen] if rebuilt_first else [seen, fresh])
+        seen = seen.drop_duplicates(["hamlet_code", "period"], keep="first")
+    return seen
+
+
+def _rewrite_findings(
+    backend: Backend, registry: Registry, summary: Summary, late: list[Finding], written: Written
+) -> Summary:
+    """``Lỗi dữ liệu`` again, with this run's postponed feedback writes in place of those the
+    last run predicted."""
+    findings = [*(f for f in summary.findings if f.code != "feedback_postponed"), *late]
+    tab = findings_tab(findings, registry)
+    _write_master(backend, [tab])
+    written.outputs["master:findings"] = content_hash([tab])
+    if tab.title not in written.master_titles:
+        written.master_titles.append(tab.title)
+    return Summary({**summary.tabs, "findings": tab}, findings)
 
 
 def _take(read: Read, checked, last, rules, now, full: bool, accepted: set[str]) -> Outcome:
