@@ -617,7 +617,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = markdown(result, command)
         print(text)
-        (ROOT / "docs" / "benchmarks.md").write_text(text, encoding="utf-8")
+        page = ROOT / "docs" / "benchmarks.md"
+        old = page.read_text(encoding="utf-8") if page.exists() else ""
+        if (kept := old.find("<!-- legacy:begin -->")) >= 0:  # scripts/legacy_bench.py's section
+            text = text.rstrip("\n") + "\n\n" + old[kept:]
+        page.write_text(text, encoding="utf-8")
     return 0 if all(ok is not False for _, ok, _ in result["targets"]) else 1
 
 

@@ -16,7 +16,8 @@ import pandas as pd
 from .backends.base import Grid, OutputTab
 from .config import Rules
 from .layout import Tab, master_layout, vocab
-from .summarize import DISTRICT, STATUS_NOT_DUE, STATUS_OK
+from .summarize import STATUS_NOT_DUE, STATUS_OK
+from .units import month_start
 from .values import map_distinct
 
 
@@ -39,13 +40,9 @@ def _year(value: Any) -> int | None:
     return int(number) if number is not None else None
 
 
-def _shown_month(month: str) -> str:
-    """``2018-03`` → ``03/2018``."""
-    return f"{month[5:7]}/{month[:4]}" if len(month) == 7 and month[4] == "-" else month
-
-
 def _rating_rows(grid: Grid | None) -> list[list[Any]]:
-    """The latest year's commune rows of ``Thống kê xếp loại`` (not ``Toàn huyện``)."""
+    """The latest year's commune rows of ``Thống kê xếp loại`` (not the total rows, which
+    have no commune code)."""
     codes = [r.code for r in vocab().ratings]
     keys = ["commune_code", "commune_name", "year", *codes]
     columns = _column_values(grid, master_layout()["rating_stats"], keys)
@@ -55,7 +52,7 @@ def _rating_rows(grid: Grid | None) -> list[list[Any]]:
     records = [
         r
         for r in (dict(zip(keys, values, strict=True)) for values in rows)
-        if r["commune_code"] not in (None, "") and r["commune_name"] != DISTRICT
+        if r["commune_code"] not in (None, "")
     ]
     years = [y for y in (_year(r.get("year")) for r in records) if y is not None]
     if not years:
@@ -102,8 +99,9 @@ def _attendance_rows(grid: Grid | None, threshold: float) -> list[list[Any]]:
     columns = _column_values(grid, master_layout()["meetings"], ["month", "attendance"])
     if columns is None:
         return []
-    months = pd.Series(columns["month"], dtype=object)
-    named = map_distinct(months, lambda m: isinstance(m, str) and m != "", False, bool)
+    # A month cell holds the month's first day (a date, or "2018-03" before rendering).
+    months = map_distinct(pd.Series(columns["month"], dtype=object), month_start)
+    named = pd.notna(months)
     shares = _numbers(columns["attendance"])
     keep = named & ~np.isnan(shares)
     by_month = (
@@ -112,7 +110,7 @@ def _attendance_rows(grid: Grid | None, threshold: float) -> list[list[Any]]:
         .agg(["sum", "count"])
     )
     return [
-        [_shown_month(m), total / n, threshold]
+        [m, total / n, threshold]
         for m, total, n in zip(by_month.index, by_month["sum"], by_month["count"], strict=True)
     ]
 

@@ -233,6 +233,22 @@ def cmd_provision(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .district_report import draft_report
+
+    drafted = draft_report(
+        _config(args),
+        year=args.year,
+        first_year=args.first_year,
+        commune=args.commune,
+        out=Path(args.out) if args.out else None,
+    )
+    years = drafted.years
+    span = f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+    print(f"Đã viết dự thảo báo cáo {span}: {drafted.path} ({drafted.seconds:.1f} giây).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _global_options()
     parser = Parser(
@@ -287,6 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("provision", cmd_provision, "tạo bảng tính cho các xã chưa có, từ mẫu")
     p.add_argument("--repair", action="store_true", help="áp lại danh sách chọn và khóa tiêu đề")
     add("status", cmd_status, "các lần đồng bộ gần đây và tình trạng từng xã")
+    p = add("report", cmd_report, "viết dự thảo báo cáo (.docx) của Huyện ủy từ master")
+    p.add_argument(
+        "--year", type=int, metavar="NĂM", help="năm báo cáo (mặc định: năm mới nhất có số liệu)"
+    )
+    p.add_argument(
+        "--from", dest="first_year", type=int, metavar="NĂM", help="sơ kết từ năm này đến --year"
+    )
+    p.add_argument("--commune", metavar="MÃ_XÃ", help="báo cáo của một xã, cho Đảng ủy xã")
+    p.add_argument("--out", metavar="TỆP", help="tệp .docx ghi ra (mặc định: bao-cao-NĂM.docx)")
     add(
         "doctor",
         cmd_doctor,

@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 CONFIG_NAME = "namcoso.toml"
-SECTIONS = ("project", "local", "google", "rules", "schedule")
+SECTIONS = ("project", "local", "google", "rules", "schedule", "report")
 
 
 @dataclass(frozen=True)
@@ -44,18 +44,40 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """``[report]``: the letterhead of ``namcoso report``; blank = worked out from the registry."""
+
+    superior: str = ""  # "ĐẢNG BỘ TỈNH BẾN TRE"
+    issuer: str = ""  # "HUYỆN ỦY BA TRI"
+    place: str = ""  # "Ba Tri"
+    number: str = ""  # "      -BC/HU"
+    signer_title: str = ""  # "BÍ THƯ", "PHÓ BÍ THƯ"
+    signer: str = ""
+    recipients: tuple[str, ...] = ()
+    template: str = ""  # an edited copy of templates/report.docx, relative to the project
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded ``namcoso.toml``. Relative paths are resolved against ``root``."""
 
     root: Path
     name: str = "namcoso"
     backend: str = "local"
+    #: What the master covers (``[project] scope``): a district by default, or a province.
+    scope: str = "huyện"
     master: Path = Path("master.xlsx")
     communes_dir: Path = Path("communes")
     state_path: Path = Path(".namcoso/state.sqlite")
     google: GoogleSettings = field(default_factory=GoogleSettings)
     rules: Rules = field(default_factory=Rules)
     schedule: Schedule = field(default_factory=Schedule)
+    report: ReportSettings = field(default_factory=ReportSettings)
+
+    @property
+    def total_label(self) -> str:
+        """The name of the grand total rows: ``Toàn huyện``, ``Toàn tỉnh``…"""
+        return f"Toàn {self.scope}"
 
     @property
     def lock_path(self) -> Path:
@@ -76,7 +98,9 @@ def find_config(start: Path | None = None) -> Path:
 
 
 #: The keys each section of namcoso.toml accepts (besides the typed dataclasses' fields).
-PROJECT_KEYS = ("name", "backend", "state")
+PROJECT_KEYS = ("name", "backend", "state", "scope")
+#: What the project's master covers; its grand total rows read "Toàn <scope>".
+SCOPES = ("huyện", "quận", "thị xã", "thành phố", "tỉnh")
 LOCAL_KEYS = ("master", "communes_dir")
 BOM = b"\xef\xbb\xbf"
 
@@ -190,15 +214,24 @@ def load_config(path: Path | None = None) -> Config:
                 f"đang là {moment!r}"
             )
     _period_start(rules.period_start)
+    scope = project.get("scope", "huyện").strip().lower()
+    if scope not in SCOPES:
+        raise ConfigError(
+            f"{CONFIG_NAME}: [project] scope phải là một trong {', '.join(SCOPES)}, "
+            f"đang là {project['scope']!r}"
+        )
+    report = _typed(ReportSettings, _section(data, "report"), "report")
     state = project.get("state", ".namcoso/state.sqlite")
     return Config(
         root=root,
         name=project.get("name", "namcoso"),
         backend=backend,
+        scope=scope,
         master=root / local.get("master", "master.xlsx"),
         communes_dir=root / local.get("communes_dir", "communes"),
         state_path=root / state,
         google=_typed(GoogleSettings, google, "google"),
         rules=rules,
         schedule=schedule,
+        report=report,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,7 @@ CONFIG_TEXT = """\
 # Cấu hình namcoso (xem README). Sửa [rules] period_start nếu kỳ báo cáo bắt đầu tháng khác.
 [project]
 name = {name}
+scope = "{scope}"
 backend = "local"
 
 [local]
@@ -75,6 +77,12 @@ class District:
     name: str  # "Huyện Ba Tri"
     province: str  # "Tỉnh Bến Tre"
     communes: tuple[Commune, ...]
+
+    @property
+    def scope(self) -> str:
+        """What its master covers (``[project] scope``): huyện, quận, thị xã, thành phố."""
+        lowered = self.name.lower()
+        return next((p for p in COMMITTEES if lowered.startswith(p + " ")), "huyện")
 
     @property
     def committee(self) -> str:
@@ -139,7 +147,8 @@ def init_project(
     build_master(found.communes if found else ()).save(master)
     config = root / "namcoso.toml"
     quoted = json.dumps(name, ensure_ascii=False)  # a TOML basic string
-    text = CONFIG_TEXT.format(name=quoted, period_start=f"{today.year}-01")
+    scope = found.scope if found else "huyện"
+    text = CONFIG_TEXT.format(name=quoted, scope=scope, period_start=f"{today.year}-01")
     config.write_text(text, encoding="utf-8")
     return InitResult(config, master, found)
 
@@ -201,22 +210,22 @@ def check_demo_folder(root: Path) -> None:
     """Refuse to build the demo over anything but an empty folder or an earlier demo.
 
     An earlier demo is recognised by its ``namcoso.toml``, exactly as ``namcoso demo``
-    writes it; a project whose configuration was edited is no longer a demo.
+    writes it (any name, scope or year); a project whose configuration was edited is no
+    longer a demo.
     """
-    from .demo.generate import CONFIG_TEXT, YEAR
+    from .demo.generate import CONFIG_TEXT
 
     root = Path(root)
     if not root.exists():
         return
     if root.is_dir() and not any(root.iterdir()):
         return
-    head, _, tail = CONFIG_TEXT.format(name="\0", year=YEAR).partition("\0")
+    pattern = '[^"\\n]*'.join(re.escape(part) for part in re.split(r"\{\w+\}", CONFIG_TEXT))
     try:
         text = (root / "namcoso.toml").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         text = ""
-    name = text[len(head) : len(text) - len(tail)]
-    if text.startswith(head) and text.endswith(tail) and "\n" not in name and '"' not in name:
+    if re.fullmatch(pattern, text):
         return
     raise ConfigError(
         f"Thư mục {root} đã có dữ liệu và không phải dự án mẫu: namcoso demo không ghi đè. "

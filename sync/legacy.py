@@ -1,25 +1,33 @@
-"""Legacy Vietnamese 8-bit text (TCVN3/ABC, VNI-Windows) pasted as Windows-1252: detect, repair.
+"""Legacy Vietnamese 8-bit text (TCVN3/ABC, its VN1 variant, VNI-Windows) read as Windows-1252
+or Windows-1258: detect, repair, or report as suspected.
 
 An old .xls/.doc typed in a ``.VnTime`` (TCVN3) or ``VNI-Times`` (VNI) font shows up in Excel or
-Google Sheets as its bytes read as cp1252: "Céng hoµ x· héi" (TCVN3), "Coäng hoøa xaõ hoäi" (VNI),
-both "Cộng hoà xã hội". TCVN3 is one byte per lower-case letter; VNI is a base letter followed by
-mark bytes.
+Google Sheets as its bytes read through the machine's code page: "Céng hoµ x· héi" (TCVN3),
+"Coäng hoøa xaõ hoäi" (VNI), both "Cộng hoà xã hội", when read as cp1252. On a Vietnamese Windows
+(code page 1258) some of those bytes become Ă ă Đ đ Ơ ơ Ư ư ₫ or combining tone marks: TCVN3
+"nghÌo" (nghèo) arrives as "ngh" + U+0300 + "o". TCVN3 is one byte per lower-case letter (the
+VN3 form of TCVN 5712:1993); its VN1 form adds codes for capital toned letters in C0 controls and
+0x80-0x9F ("ƒnh" is "Ánh"). VNI is a base letter followed by mark bytes.
 
-Detection is conservative. ASCII text, or text with any character outside cp1252 (ạ, ư, đ, a
-combining mark ...), is never legacy and returns at once. Otherwise each decoding is scored word by
-word: 0 not a Vietnamese syllable, 1 a valid syllable, 2 a word of the national name list
-(``data/vn_admin_units_2020.csv``), 3 a hamlet prefix such as "phố" at the start. A decoding is
-taken when words that were not Vietnamese (or that rise by two) rise by two in all ("x·" 0 → "xã"
-2; "cËn nghÌo" 0 → 1 twice), no word stops being Vietnamese, the rises outweigh twice the falls,
-and the words mostly read as Vietnamese after. Correct text such as "Xã Tân Hà" (all Latin-1)
-only falls ("Xó Tõn") and is left alone.
+The tables are UniKey's (checked letter by letter against the tables compiled into Debian's
+ibus-unikey; VN1 capitals against glibc's TCVN5712-1, see tests/data/legacy/README.md).
 
-TCVN3 has codes for lower case and for Ă Â Ê Ô Ơ Ư Đ only; a capital toned letter is written with
-the lower-case code and drawn upper case by a ``.VnTimeH`` font. Repair upper-cases words typed in
-capitals ("C«NG"; all words of "X· AN Hµ", which has no lower-case ASCII), and capitalises a
-word-initial toned letter at the start of the text or among mostly capitalised words ("Êp An
-Th¹nh" → "Ấp An Thạnh"). The VN1 codes for capital toned letters (C0 controls, €, –, “ ...) are not
-decoded: they clash with ordinary punctuation.
+Detection is conservative and word by word. Each word is classed: not a Vietnamese syllable
+(onset, medial, nucleus, coda and tone in an allowed combination: "cơng", "nghóa" are not), a
+well-formed but unknown or rare syllable, or a real one (``data/vi_syllables.csv``, or a word of
+the national name list). A decoding is taken when some word gives evidence for it (it was
+impossible as typed: a symbol inside a word "x·", a capital after a small letter "TuÊn"; or it was
+not Vietnamese and becomes a syllable; or it was an unknown or rare syllable and becomes a real
+one), no word gets worse, and the text reads as Vietnamese after. Correct text such as "Xã Tân
+Hà" (all Latin-1) only gets worse ("Xó Tõn") and is left alone; "nói móc" would only trade real
+words ("núi múc") and is left alone. Text that looks legacy but cannot be decoded with confidence
+is never half-converted: ``suspect`` names it, and the caller reports it.
+
+TCVN3 (VN3) has codes for lower case and for Ă Â Ê Ô Ơ Ư Đ only; a capital toned letter is
+written with the lower-case code and drawn upper case by a ``.VnTimeH`` font. Repair upper-cases
+words typed in capitals ("C«NG"; all words of "X· AN Hµ", which has no lower-case ASCII), and
+capitalises a word-initial toned letter at the start of the text or among mostly capitalised
+words ("Êp An Th¹nh" → "Ấp An Thạnh").
 """
 
 from __future__ import annotations
@@ -34,10 +42,14 @@ from pathlib import Path
 
 TCVN3 = "TCVN3"
 VNI = "VNI-Windows"
+VN1 = "TCVN3 (VN1)"
 ENCODINGS = (TCVN3, VNI)
+VIA_CP1258 = " (cp1258)"  # appended to the encoding of text that was read through code page 1258
 
 _TONES = "\u0300\u0309\u0303\u0301\u0323"  # huyền, hỏi, ngã, sắc, nặng: the order of the tables
-_NAMES_CSV = Path(__file__).parent / "data" / "vn_admin_units_2020.csv"
+_DATA = Path(__file__).parent / "data"
+_NAMES_CSV = _DATA / "vn_admin_units_2020.csv"
+_SYLLABLES_CSV = _DATA / "vi_syllables.csv"
 
 
 def _nfc(text: str) -> str:
@@ -100,7 +112,25 @@ def _build() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     return enc, dec
 
 
-_ENCODE, _DECODE = _build()
+# VN1 (TCVN 5712:1993 VN1, glibc's TCVN5712-1) adds capital toned letters to TCVN3, as cp1252
+# shows their bytes (C0 controls, 0x80-0x9F; bytes cp1252 leaves undefined as C1 controls).
+_VN1_CAPITALS = (
+    "ÚỤỪỬỮỨỰỲỶỸÝỴÀẢÃÁẠẶẬÈẺẼÉẸỆÌỈĨÍỊÒỎÕÓỌỘỜỞỠỚỢÙỦŨẰẲẴẮẦẨẪẤỀỂỄẾỒỔỖỐ",
+    "\x01\x02\x04\x05\x06\x11\x12\x13\x14\x15\x16\x17€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8dŽ\x8f\x90‘’“”•–—˜™š›œ\x9džŸ"
+    "¯º¿ÀÁÂÃÄÅÍÙÚÛàðÿ",
+)
+
+
+def _build_all() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    enc, dec = _build()
+    enc[VN1], dec[VN1] = dict(enc[TCVN3]), dict(dec[TCVN3])
+    for letter, code in zip(*_VN1_CAPITALS, strict=True):
+        enc[VN1][letter], dec[VN1][code] = code, letter
+    return enc, dec
+
+
+_ENCODE, _DECODE = _build_all()
+_VN1_CODES = frozenset(_VN1_CAPITALS[1])
 _TCVN3_UPPER = frozenset("¡¢£¤¥¦§")
 _SHOUTED = re.compile("[\xa8-\xae\xb5-\xb9\xbb-\xbe\xc6-\xff].*[A-Z\xa1-\xa7]")
 _CAPITALS = re.compile("[A-Z\xa1-\xa7]")
@@ -108,13 +138,38 @@ _LOWER_IN_TITLES = _words("ủy ấp ở ấy")  # "Huyện ủy Ba Tri", "Chi b
 _TCVN3_TONED = frozenset("".join(toned for _, toned in _TCVN3_ROWS.values()))
 
 _LATIN1_LETTERS = "A-Za-z\xc0-\xd6\xd8-\xf6\xf8-\xff"
+_TCVN3_CODES = "\xa1-\xae\xb5-\xb9\xbb-\xbe\xd7\xf7"
 _TOKEN = {
-    TCVN3: re.compile(f"[{_LATIN1_LETTERS}\xa1-\xae\xb5-\xb9\xbb-\xbe\xd7\xf7]+"),
+    TCVN3: re.compile(f"[{_LATIN1_LETTERS}{_TCVN3_CODES}]+"),
+    VN1: re.compile(f"[{_LATIN1_LETTERS}{_TCVN3_CODES}{re.escape(_VN1_CAPITALS[1])}]+"),
     VNI: re.compile(f"[{_LATIN1_LETTERS}]+"),
 }
+# Symbols TCVN3 uses as letters: never inside a word of correct text ("x·", "Lª", "V¨n"); and
+# the VN1 codes that are control characters or ƒ. VN1's other codes are punctuation (’ “ – …) or
+# letters of other languages (œ, š) as often: they are decoded, but are no evidence alone.
+_ODD = frozenset("¡¢£¤¥¦§¨©ª«¬\xad®µ¶·¸¹»¼½¾×÷ƒ") | frozenset(
+    ch for ch in _VN1_CODES if unicodedata.category(ch) == "Cc"
+)
+_ODD_RE = re.compile(f"[{re.escape(''.join(sorted(_ODD)))}]")
+_INNER_CAPITAL = re.compile("[\xc0-\xd6\xd8-\xde]")
+_SMALL = re.compile("[a-z\xdf-\xf6\xf8-\xff]")
 _CP1252_HIGH = bytes(range(0x80, 0x100)).decode("cp1252", errors="ignore")
-_NOT_CP1252 = re.compile(f"[^\\x00-\\x7f{re.escape(_CP1252_HIGH)}]")
+_C1_UNDEFINED = "\x81\x8d\x8f\x90\x9d"  # what Windows gives for the bytes cp1252 leaves undefined
+_LEGACY_CHARS = re.escape(_CP1252_HIGH + _C1_UNDEFINED + "".join(sorted(_VN1_CODES)))
+_NOT_LEGACY = re.compile(f"[^\\x09\\x0a\\x0d\\x20-\\x7e{_LEGACY_CHARS}]")
+# VN1 codes that correct Vietnamese never shows (À Ä Å Û ð ÿ, symbols, controls): a text with
+# one is worth a VN1 reading; á â ã í ù ú à alone are too common to call for one.
+_VN1_ONLY = re.compile(f"[{re.escape(''.join(sorted(_VN1_CODES - frozenset('ÁÂÃÍÙÚà'))))}]")
 _ASCII_LETTER = re.compile("[A-Za-z]")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+_CP1258_ONLY = frozenset("ĂăĐđƠơƯư₫\u0300\u0301\u0303\u0309\u0323")
+_CP1258_TOKEN = re.compile(
+    f"[{_LATIN1_LETTERS}\xa1-\xae\xb5-\xb9\xbb-\xbe\u0300\u0301\u0303\u0309\u0323ĂăĐđƠơƯư₫]+"
+)
+_CP1258_HIGH = bytes(range(0x80, 0x100)).decode("cp1258", errors="ignore")
+_NOT_CP1258 = re.compile(f"[^\\x09\\x0a\\x0d\\x20-\\x7e{re.escape(_CP1258_HIGH)}]")
+_CP1258_ONLY_RE = re.compile(f"[{''.join(sorted(_CP1258_ONLY))}]")
 
 # --- what a Vietnamese syllable looks like -----------------------------------------------------
 # Clusters such as "kr", "bl", "chr" spell minority-language names: Krông, Bhăng, Chrôh.
@@ -122,14 +177,23 @@ _INITIALS = ("ngh", "chr", "ch", "gh", "gi", "kh", "ng", "nh", "ph", "qu", "th",
              "bl", "br", "dl", "dr", "gl", "gr", "hl", "hm", "hn", "kl", "km", "kn", "kr", "pl",
              "pr", "sr", *"bcdđghklmnprstvx", "")  # fmt: skip
 _VOWELS = frozenset("aăâeêioôơuưy")
-# Vowel groups that take no final consonant, need one, or take either.
+_FRONT = frozenset("ieêy")  # k, gh, ngh go before these; c, g, ng before the others
+# Vowel groups that take no final consonant.
 _OPEN = _words(
-    "ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu uơ iêu yêu oai oay oao oeo uôi ươi ươu "
+    "ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu iêu yêu oai oay oao oeo uôi ươi ươu "
     "uây uya uyu"
 )
-_CLOSED = _words("ă â iê yê uô ươ uyê oă uâ oo")
-_EITHER = _words("a e ê i o ô ơ u ư y oa oe uy uê")
-_FINALS = frozenset(("c", "ch", "m", "n", "ng", "nh", "p", "t", "k"))  # k: Đắk, Búk, Pốk
+# Vowel group -> the final consonants it takes ("" when it may end the syllable).
+_RHYMES = {
+    "a": " c ch m n ng nh p t", "ă": "c m n ng p t", "â": "c m n ng p t",
+    "e": " c m n ng p t", "ê": " ch m n nh p t", "i": " ch m n nh p t", "y": " ch nh t",
+    "o": " c m n ng p t", "ô": " c m n ng p t", "ơ": " m n p t",
+    "u": " c m n ng p t", "ư": " c m n ng t",
+    "iê": "c m n ng p t", "yê": "c m n ng p t", "uô": "c m n ng p t", "ươ": "c m n ng p t",
+    "oa": " c ch m n ng nh p t", "oă": "c m n ng p t", "oe": " n t", "uâ": "n ng t",
+    "uy": " ch n nh p t", "uyê": "n t", "uê": " ch nh", "uơ": "", "oo": "c ng",
+}  # fmt: skip
+_FINALS = {nucleus: frozenset(finals.split(" ")) for nucleus, finals in _RHYMES.items()}
 _MODIFIED = frozenset("ăâêôơư")
 
 
@@ -138,14 +202,14 @@ def _rhyme_ok(rhyme: str, tone_at: int | None, tone: str | None) -> bool:
     while n < len(rhyme) and rhyme[n] in _VOWELS:
         n += 1
     nucleus, final = rhyme[:n], rhyme[n:]
+    if final == "k":  # Đắk, Búk, Pốk: minority place names
+        final = "c"
     if final:
-        if final not in _FINALS or nucleus not in _CLOSED | _EITHER:
+        if final not in _FINALS.get(nucleus, ()):
             return False
-        if final in ("ch", "nh") and nucleus[-1] not in "aêiy":
+        if final in ("c", "ch", "p", "t") and tone not in (None, "\u0301", "\u0323"):
             return False
-        if final in ("c", "ch", "p", "t", "k") and tone not in (None, "\u0301", "\u0323"):
-            return False
-    elif nucleus not in _OPEN | _EITHER:
+    elif nucleus not in _OPEN and "" not in _FINALS.get(nucleus, ()):
         return False
     if tone_at is None:
         return True
@@ -161,9 +225,27 @@ def _rhyme_ok(rhyme: str, tone_at: int | None, tone: str | None) -> bool:
     return tone_at in allowed
 
 
+def _spelling_ok(initial: str, rest: str) -> bool:
+    """Vietnamese spelling of the onset before the vowel: k/gh/ngh before i e ê y, c/g/ng not
+    (gi- is its own onset); q only as qu."""
+    first = rest[0]
+    if initial in ("gh", "ngh"):
+        return first in _FRONT
+    if initial in ("c", "ng"):
+        return first not in _FRONT
+    if initial == "g":
+        return first not in "eê"
+    if initial == "k":
+        return first in _FRONT
+    if initial == "qu":
+        return first != "u"
+    return True
+
+
 @lru_cache(maxsize=65_536)
-def _is_syllable(word: str) -> bool:
-    """One Vietnamese syllable in lower, Title or UPPER case, old or new tone placement."""
+def _is_syllable(word: str, spelling: bool = True) -> bool:
+    """One Vietnamese syllable in lower, Title or UPPER case, old or new tone placement; with
+    ``spelling=False``, transcriptions such as "gê" (Ni-gê-ri-a) pass too."""
     if any(a.islower() and b.isupper() for a, b in pairwise(word)):
         return False
     letters: list[str] = []
@@ -182,9 +264,13 @@ def _is_syllable(word: str) -> bool:
     base = "".join(letters)
     if not base or any(ch not in "abcdđeghiklmnopqrstuvxy" and ch not in _VOWELS for ch in base):
         return False
+    if tone_at is not None and base[tone_at] not in _VOWELS:
+        return False
     for initial in _INITIALS:
         rest = base[len(initial) :]
         if not base.startswith(initial) or not rest or rest[0] not in _VOWELS:
+            continue
+        if spelling and not _spelling_ok(initial, rest):
             continue
         at = None if tone_at is None else tone_at - len(initial)
         if (at is None or at >= 0) and _rhyme_ok(rest, at, tone):
@@ -201,7 +287,16 @@ _EXTRA_WORDS = _words(
     "cựu chiến binh trình độ học vấn nộp chưa đã lý do người thuỷ thủy"
 )
 
-_PREFIXES = _words("ấp phố thôn xóm khóm bản tổ làng buôn đội")
+# Pairs of words a sheet writes: one decoding into such a pair is evidence ("Khu phè" → "Khu phố").
+_PAIRS = frozenset(
+    line.strip()
+    for line in """
+    khu phố | chi bộ | đảng bộ | đảng viên | ghi chú | bí thư | hộ nghèo | cận nghèo | sinh hoạt
+    xuất sắc | hoàn thành | nhiệm vụ | ủy ban | uỷ ban | nhân dân | mặt trận | phụ nữ | cựu chiến
+    chiến binh | thanh niên | nông dân | tổ trưởng | trưởng ấp | phó bí | họp chi | số đảng
+    """.replace("\n", "|").split("|")
+    if line.strip()
+)
 
 
 @lru_cache(maxsize=1)
@@ -211,19 +306,57 @@ def _lexicon() -> frozenset[str]:
     with _NAMES_CSV.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             for key in ("province_name", "district_name", "commune_name"):
-                words.update(w.lower() for w in re.findall(r"[^\W\d_]+", _nfc(row[key])))
+                words.update(w.lower() for w in _LETTERS.findall(_nfc(row[key])))
     return frozenset(words)
 
 
-def _score(word: str, at_start: bool = False) -> int:
-    """0: not Vietnamese, 1: a valid syllable, 2: a word of the national name list, 3: a hamlet
-    prefix ("Khu phố", "Xóm") at the start of the text."""
-    lowered = word.lower()
-    if at_start and lowered in _PREFIXES:
-        return 3
-    if lowered in _lexicon():
-        return 2
-    return 1 if _is_syllable(word) else 0
+@lru_cache(maxsize=1)
+def _syllables() -> dict[str, int]:
+    """Real syllables (lower case, NFC) -> how many dictionary entries use them."""
+    counts: dict[str, int] = {}
+    if _SYLLABLES_CSV.exists():
+        with _SYLLABLES_CSV.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                counts[row["syllable"]] = int(row["entries"])
+    for word in _lexicon():
+        counts[word] = max(counts.get(word, 0), _COMMON)
+    return counts
+
+
+_COMMON = 4  # a syllable used by fewer dictionary entries is rare: "phóc", "múc", "tó"
+_OLD_NEW = {  # the other tone placement of an open oa/oe/uy: "hoà" <-> "hòa"
+    **{_nfc("o" + t + "a"): _nfc("oa" + t) for t in _TONES},
+    **{_nfc("o" + t + "e"): _nfc("oe" + t) for t in _TONES},
+    **{_nfc("u" + t + "y"): _nfc("uy" + t) for t in _TONES},
+}
+_OLD_NEW.update({v: k for k, v in _OLD_NEW.items()})
+
+BAD, UNKNOWN, RARE, REAL = 0, 1, 2, 3
+
+
+@lru_cache(maxsize=131_072)
+def _cls(word: str) -> int:
+    """BAD: not a Vietnamese syllable; UNKNOWN: well formed but in no dictionary entry ("cã");
+    RARE: in a few entries ("phóc", "múc"); REAL: common, or a word of the national name list."""
+    low = _nfc(word.lower())
+    if len(low) > 1 and low in _lexicon():
+        return REAL  # "Kon", "Ea", "Păh", "EaBar": words of place names
+    if not _is_syllable(word):
+        return BAD
+    count = _syllables().get(low, 0)
+    if count < _COMMON and low[-2:] in _OLD_NEW:
+        count = max(count, _syllables().get(low[:-2] + _OLD_NEW[low[-2:]], 0))
+    return REAL if count >= _COMMON else RARE if count else UNKNOWN
+
+
+def _odd(token: str) -> bool:
+    """A word no correct text has: a TCVN3 symbol or VN1 code among letters ("x·", "§ç"), or a
+    capital Latin-1 letter inside a word that has small letters ("TuÊn", "TÊn")."""
+    if len(token) < 2:
+        return False
+    if _ODD_RE.search(token):
+        return True
+    return _INNER_CAPITAL.search(token, 1) is not None and _SMALL.search(token) is not None
 
 
 # --- detection ---------------------------------------------------------------------------------
@@ -231,28 +364,31 @@ def _score(word: str, at_start: bool = False) -> int:
 class _Candidate:
     text: str
     encoding: str
-    gain: int = 0  # sum of the score rises
-    loss: int = 0  # sum of the score falls
-    broken: int = 0  # words that read as Vietnamese before and not after
-    strong: int = 0  # rises of words that were not Vietnamese, or rose by two or more (see below)
+    strong: int = 0  # words impossible or not Vietnamese as typed that decode to a syllable
+    medium: int = 0  # unknown or rare syllables that decode to real ones ("Phóc" → "Phúc")
+    neutral: int = 0  # real words that decode to real words ("Hoàng" ↔ "Hồng"): no evidence
+    against: int = 0  # words that get worse (real → rare) or stop being Vietnamese
     valid: int = 0  # words of two or more letters, after decoding, that read as Vietnamese
     invalid: int = 0  # ... that do not, with a non-ASCII letter left in them ("cancérise")
     unknown: int = 0  # ... that do not, all ASCII: minority names like "Kroong", or English
-    unreadable: int = 0  # changed words that do not read as Vietnamese after decoding
     leftover: int = 0  # non-ASCII letters the encoding has no code for: "à" is no VNI spelling
+    quality: int = 0  # how much the changed words' classes rise in all: breaks ties
 
     def confident(self) -> bool:
-        return (
-            self.strong >= 2
-            and self.broken == 0
-            and self.gain >= 2 * self.loss
-            and 2 * self.valid >= 4 * self.invalid + self.unknown
-        )
+        """Enough to convert one cell on its own."""
+        if self.leftover or self.against or 2 * self.valid < 4 * self.invalid + self.unknown:
+            return False
+        if self.unknown:  # foreign words around: ask for more than one word of evidence
+            return self.strong >= 2
+        return self.strong >= 1 or self.medium >= 2
 
     def fits_column(self, strict: bool) -> bool:
-        """The test once the column has shown its encoding: every letter is a code of it, no word
-        gets worse or unreadable, and (in a column also holding Unicode Vietnamese) one improves."""
-        return not (self.loss or self.unreadable or self.leftover) and (self.gain or not strict)
+        """The test once the column has shown its encoding: every letter is a code of it and no
+        word gets worse; in a column also holding correct Unicode, some word must improve
+        (a cell of real words only, "nói móc", stays as typed)."""
+        if self.leftover or self.against:
+            return False
+        return self.strong + self.medium > 0 or (not strict and self.neutral > 0)
 
 
 def _decode_vni(token: str) -> tuple[str, int]:
@@ -270,9 +406,9 @@ def _decode_vni(token: str) -> tuple[str, int]:
     return "".join(out), leftover
 
 
-def _decode_tcvn3(tokens: list[str]) -> list[str]:
+def _decode_tcvn3(tokens: list[str], encoding: str = TCVN3) -> list[str]:
     """Decode TCVN3 words and restore the capitals that .VnTimeH drew from lower-case codes."""
-    table = _DECODE[TCVN3]
+    table = _DECODE[encoding]
     decoded = ["".join(table.get(ch, ch) for ch in tok) for tok in tokens]
     lower = [sum(ch.isascii() and ch.islower() for ch in t) for t in tokens]
     # A capital after a legacy code shows a word typed in capitals ("C«NG"); so does a text with
@@ -291,60 +427,99 @@ def _decode_tcvn3(tokens: list[str]) -> list[str]:
     return decoded
 
 
-def _candidate(text: str, encoding: str) -> _Candidate | None:
+_EDGES = "«»“”‘’–—…•‚„‹›¿"  # quotes and dashes around a word, also codes of TCVN3/VN1 letters
+_QUOTES = _EDGES.replace("«", "").replace("»", "")  # « and » are TCVN3's ô and ằ as often
+
+
+def _tokens(text: str, encoding: str) -> tuple[list[str], list[tuple[int, int]]]:
     spans = [m.span() for m in _TOKEN[encoding].finditer(text)]
+    if encoding == VN1:  # a dash or quotes standing alone stay punctuation: "Tân Hà – 2018"
+        spans = [(a, b) for a, b in spans if not all(ch in _EDGES for ch in text[a:b])]
     tokens = [text[a:b] for a, b in spans]
-    if encoding == TCVN3:
-        # « and » also quote text: drop them from a word's edges when the word reads better so.
+    if encoding != VNI:
+        # « » “ ” ... also quote text: drop them from a word's edges when it reads better so.
         for i, (tok, (a, b)) in enumerate(zip(tokens, spans, strict=True)):
-            head, tail = tok[0] == "«", tok[-1] == "»"
+            head = 1 if tok[0] in _EDGES else 0
+            tail = 1 if len(tok) > head and tok[-1] in _EDGES else 0
             core = tok[head : len(tok) - tail]
             if core and core != tok:
-                whole, inner = _decode_tcvn3([tok])[0], _decode_tcvn3([core])[0]
-                if _score(inner) > _score(whole):
+                whole = _decode_tcvn3([tok], encoding)[0]
+                inner = _decode_tcvn3([core], encoding)[0]
+                if _cls(inner) > _cls(whole):
                     tokens[i], spans[i] = core, (a + head, b - tail)
-        decoded = _decode_tcvn3(tokens)
-        leftovers = [sum(not c.isascii() and c not in _DECODE[TCVN3] for c in t) for t in tokens]
-    else:
+    return tokens, spans
+
+
+def _candidate(text: str, encoding: str) -> _Candidate | None:
+    tokens, spans = _tokens(text, encoding)
+    if encoding == VNI:
         pairs = [_decode_vni(tok) for tok in tokens]
         decoded, leftovers = [d for d, _ in pairs], [n for _, n in pairs]
+    else:
+        table = _DECODE[encoding]
+        decoded = _decode_tcvn3(tokens, encoding)
+        leftovers = [sum(not c.isascii() and c not in table for c in t) for t in tokens]
     cand = _Candidate(text, encoding, leftover=sum(leftovers))
     pieces, last = [], 0
-    for i, ((start, end), tok, new) in enumerate(zip(spans, tokens, decoded, strict=True)):
+    for (start, end), tok, new in zip(spans, tokens, decoded, strict=True):
         pieces += [text[last:start], new]
         last = end
-        new_score = _score(new, at_start=i <= 1)
-        if len(new) >= 2:
-            cand.valid += new_score > 0
-            cand.invalid += new_score == 0 and not new.isascii()
-            cand.unknown += new_score == 0 and new.isascii()
+        new_cls = _cls(new)
+        letters = len(_nfc(new))
+        if letters >= 2:
+            cand.valid += new_cls > BAD
+            cand.invalid += new_cls == BAD and not new.isascii()
+            cand.unknown += new_cls == BAD and new.isascii()
         if new == tok:
             continue
-        old_score = _score(tok, at_start=i <= 1)
-        delta = new_score - old_score
-        cand.gain += max(delta, 0)
-        cand.loss += max(-delta, 0)
-        cand.broken += new_score == 0 < old_score
-        cand.unreadable += new_score == 0
-        # Strong evidence needs an ASCII letter and two letters: "où" → "ó" and "5 µm" → "5 àm"
-        # are no evidence.
+        odd = _odd(tok)
+        old_cls = BAD if odd else _cls(tok)
+        if old_cls == BAD and not odd and _is_syllable(tok, spelling=False):
+            old_cls = UNKNOWN  # "gê" in "Ni-gê-ri-a": a transcription, not evidence
+        cand.quality += new_cls - old_cls
+        # "5 µm" is a unit, "où" → "ó" one letter: no evidence either way.
         unit = tok[0] == "µ" and text[:start].rstrip()[-1:].isdigit()
-        if (old_score == 0 or delta >= 2) and len(new) >= 2 and _ASCII_LETTER.search(tok):
-            cand.strong += 0 if unit else max(delta, 0)
+        if new_cls == BAD or (old_cls > new_cls):
+            cand.against += 1
+        elif unit or letters < 2 or not (odd or _ASCII_LETTER.search(tok)):
+            continue
+        elif odd or (old_cls == BAD and new_cls >= RARE):
+            cand.strong += 1
+        elif old_cls == UNKNOWN and new_cls == REAL:
+            cand.medium += 1
+        else:
+            cand.neutral += 1
+    for (a, b), (x, y) in zip(pairwise(tokens), pairwise(decoded), strict=True):
+        if (a, b) != (x, y) and f"{x} {y}".lower() in _PAIRS and f"{a} {b}".lower() not in _PAIRS:
+            cand.strong += 1
     pieces.append(text[last:])
     cand.text = _nfc("".join(pieces))
     return None if cand.text == text else cand
 
 
-def _might_be_legacy(text: str) -> bool:
-    return not text.isascii() and _NOT_CP1252.search(text) is None
+def _candidates(text: str) -> list[_Candidate]:
+    encodings = [TCVN3, VNI] + ([VN1] if _VN1_ONLY.search(text) else [])
+    return [c for enc in encodings if (c := _candidate(text, enc))]
+
+
+def _still_odd(text: str) -> bool:
+    """Whether a word left after decoding is still impossible as typed ("x·" beside VNI
+    "boå"): the text was not one encoding, and converting part of it would half-repair it."""
+    return any(_odd(tok.strip(_EDGES)) for tok in _TOKEN[VN1].findall(text))
 
 
 def _best(text: str) -> _Candidate | None:
-    found = [c for enc in ENCODINGS if (c := _candidate(text, enc)) and c.confident()]
-    if len(found) == 2 and (found[0].gain, found[0].strong) == (found[1].gain, found[1].strong):
-        return None  # both readings equally good: leave it
-    return max(found, key=lambda c: (c.gain, c.strong), default=None)
+    found = [c for c in _candidates(text) if c.confident() and not _still_odd(c.text)]
+    found.sort(key=lambda c: (c.strong, c.medium, c.quality), reverse=True)
+    if len(found) >= 2 and found[0].text != found[1].text:
+        first, second = found[0], found[1]
+        if (first.strong, first.medium, first.quality) == (
+            second.strong,
+            second.medium,
+            second.quality,
+        ):
+            return None  # two readings equally good: leave it
+    return found[0] if found else None
 
 
 def _stable(cand: _Candidate | None) -> _Candidate | None:
@@ -354,36 +529,183 @@ def _stable(cand: _Candidate | None) -> _Candidate | None:
     return cand
 
 
-def repair(text: str) -> tuple[str, str | None]:
-    """Return (text in NFC Unicode, encoding) where encoding is "TCVN3" or "VNI-Windows" when
-    the text was detected as legacy and converted, or (text unchanged, None) otherwise.
+def _might_be_legacy(text: str) -> bool:
+    return not text.isascii() and _NOT_LEGACY.search(text) is None
 
-    Cheap for correct text: ASCII, or anything with a character outside cp1252, returns at once.
+
+def _cp1252(data: bytes) -> str:
+    """Bytes read as cp1252, undefined bytes as the C1 control of the same number (as Windows)."""
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in data)
+
+
+def _through_cp1258(text: str) -> tuple[str, bool] | None:
+    """(the cp1252 reading of ``text``'s bytes, whether some word is impossible as it stands)
+    when ``text`` looks like legacy bytes read through code page 1258: it holds Ă ă Đ đ Ơ ơ Ư ư
+    ₫ or a combining tone mark, and a word is impossible ("ngh\u0300o", "Xaơ") or no syllable
+    with such a letter past its start ("Ñoă"; not "ĐT"). Else None."""
+    if _NOT_CP1258.search(text) or not _CP1258_ONLY_RE.search(text):
+        return None
+    tokens = [t.strip(_EDGES) for t in _CP1258_TOKEN.findall(text)]
+    odd = any(_odd(t) or _odd_in_cp1258(t) for t in tokens)
+    if not odd and not any(_unreadable_in_cp1258(t) for t in tokens):
+        return None
+    return _cp1252(text.encode("cp1258")), odd
+
+
+def _unreadable_in_cp1258(token: str) -> bool:
+    if not any(ch in _CP1258_ONLY for ch in token[1:]):
+        return False
+    word = _nfc(token)
+    return len(word) >= 2 and not _is_syllable(word)
+
+
+_PLAIN_VOWELS = frozenset("aeiouyâêôăơưAEIOUYÂÊÔĂƠƯ")
+
+
+def _odd_in_cp1258(word: str) -> bool:
+    """A letter code page 1258 made of a legacy byte, where correct text never has it: Đ/đ
+    inside a word ("CĐng"), a tone mark after a consonant or another mark ("ngh\u0300o"), Ă Ơ Ư
+    after a small letter, ₫ among letters."""
+    for i, ch in enumerate(word):
+        if ch in _CP1258_ONLY and i:
+            prev = word[i - 1]
+            if prev.isalpha() and (ch == "₫" or (ch in "ĐĂƠƯ" and prev.islower())):
+                return True  # "hĐt" (TCVN3 hét); not "HĐND", "Kađai"
+            if prev in "iI" and word[i - 2 : i - 1] in ("g", "G"):
+                continue  # gi- is an onset: "giăng", "giơ"
+            if prev in _PLAIN_VOWELS and (
+                ch in "ưƯ"
+                or (ch in "ơƠ" and prev not in "uưUƯ")
+                or (ch in "ăĂ" and prev not in "oOuU")
+            ):
+                return True  # "Nguyeăn", "Xaơ": VNI marks, not Vietnamese vowels
+            # A tone mark after a consonant; but ñ in NFD (n + tilde) is Spanish, not legacy.
+            nfd_n_tilde = prev in "nN" and ch == "\u0303"
+            if unicodedata.combining(ch) and prev not in _PLAIN_VOWELS and not nfd_n_tilde:
+                return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _pair_triggers() -> frozenset[str]:
+    """First words of _PAIRS as typed in each encoding ("khu", "hé" for "hộ", "sè" for "số")."""
+    firsts = {pair.split()[0] for pair in _PAIRS}
+    return frozenset(
+        "".join(_ENCODE[enc].get(ch, ch) for ch in word).lower()
+        for word in firsts
+        for enc in (TCVN3, VNI)
+    )
+
+
+def _plainly_correct(text: str) -> bool:
+    """Every word is a common Vietnamese word as typed, none impossible, and none could start
+    a sheet phrase: no decoding can find evidence, so none is tried (the common case)."""
+    triggers = _pair_triggers()
+    for tok in _TOKEN[VN1].findall(text):
+        word = tok.strip(_QUOTES)
+        if word and (
+            _odd(word) or word.lower() in triggers or (not word.isascii() and _cls(word) != REAL)
+        ):
+            return False
+    return True
+
+
+@lru_cache(maxsize=65_536)
+def _analyse(text: str) -> tuple[str, str | None, str | None]:
+    """(repaired text, encoding or None, suspected encoding or None) of one cell."""
+    if _might_be_legacy(text):
+        if _plainly_correct(text):
+            return text, None, None
+        cand = _stable(_best(text))
+        if cand:
+            return cand.text, cand.encoding, None
+        return text, None, _suspected(text)
+    through = _through_cp1258(text)
+    if through is None:
+        return text, None, None
+    remapped, odd = through
+    cand = _stable(_best(remapped))
+    if cand:
+        return cand.text, cand.encoding + VIA_CP1258, None
+    return text, None, (_suspected(remapped) or TCVN3) + VIA_CP1258 if odd else None
+
+
+def _suspected(text: str) -> str | None:
+    """The encoding a text not repaired still looks typed in: some word is impossible as typed
+    (a TCVN3 symbol or VN1 code among letters, a capital inside a small-letter word)."""
+    odd = [w for tok in _TOKEN[VN1].findall(text) if _odd(w := tok.strip(_EDGES))]
+    if not odd or all(w[0] == "µ" for w in odd):
+        return None
+    return VN1 if any(_VN1_ONLY.search(w) for w in odd) else TCVN3
+
+
+def repair(text: str) -> tuple[str, str | None]:
+    """Return (text in NFC Unicode, encoding) where encoding is "TCVN3", "VNI-Windows" or
+    "TCVN3 (VN1)", with " (cp1258)" when the bytes were read through code page 1258, when the
+    text was detected as legacy and converted, or (text unchanged, None) otherwise.
+
+    Cheap for correct text: ASCII, or anything with a character neither cp1252 nor cp1258 can
+    show (ạ, ế, ...), returns at once.
     """
-    if not _might_be_legacy(text):
+    if not isinstance(text, str) or text.isascii():
         return text, None
-    cand = _stable(_best(text))
-    return (cand.text, cand.encoding) if cand else (text, None)
+    fixed, encoding, _ = _analyse(text)
+    return fixed, encoding
+
+
+def suspect(text: str) -> str | None:
+    """The encoding ``text`` looks typed in when ``repair`` left it alone, else None: such a
+    cell is kept as typed, never half-converted, and reported."""
+    if not isinstance(text, str) or text.isascii():
+        return None
+    return _analyse(text)[2]
+
+
+def _base(encoding: str) -> tuple[str, bool]:
+    return encoding.removesuffix(VIA_CP1258), encoding.endswith(VIA_CP1258)
+
+
+def _reads_as_unicode(value: str, encoding: str) -> bool:
+    """A cell of correct Vietnamese that the column's encoding would spoil: evidence the column
+    mixes Unicode and legacy cells."""
+    if _NOT_LEGACY.search(value):
+        return _LETTERS.search(value) is not None and not value.isascii()
+    if value.isascii():
+        return False
+    words = _LETTERS.findall(value)
+    if not words or any(_cls(w) == BAD for w in words):
+        return False
+    cand = _candidate(value, encoding)
+    return cand is not None and cand.against > 0
 
 
 def repair_column(values: list[str]) -> list[tuple[str, str | None]]:
     """`repair` each value, then use the column as evidence for the cells left alone.
 
-    When at least two cells are confidently one legacy encoding and none is the other, every
+    When at least two cells are confidently one legacy encoding and none is another, every
     other cell that decodes in that encoding without any word getting worse is converted too:
-    "Cã" → "Có", "Khoâng" → "Không". If the column also holds Unicode Vietnamese (characters
-    outside cp1252), a cell must moreover improve ("An Phó" stays, as it is a real name).
+    "Cã" → "Có", "Khoâng" → "Không". If the column also holds correct Unicode Vietnamese, a cell
+    must moreover gain a word ("nói móc" stays: it would only trade real words).
     """
     results = [repair(value) for value in values]
     found = [enc for _, enc in results if enc]
     if len(found) < 2 or len(set(found)) != 1:
         return results
-    strict = any(_NOT_CP1252.search(value) for value in values)
+    encoding, via_cp1258 = _base(found[0])
+    strict = any(
+        enc is None and isinstance(v, str) and _reads_as_unicode(v, encoding)
+        for v, (_, enc) in zip(values, results, strict=True)
+    )
     for i, (value, enc) in enumerate(results):
-        if enc is None and _might_be_legacy(value):
-            cand = _candidate(value, found[0])
-            if cand and cand.fits_column(strict) and _stable(cand):
-                results[i] = (cand.text, cand.encoding)
+        if enc is not None or not isinstance(value, str) or value.isascii():
+            continue
+        through = _through_cp1258(value) if via_cp1258 else (value, False)
+        text = through and through[0]
+        if not text or not _might_be_legacy(text):
+            continue
+        cand = _candidate(text, encoding)
+        if cand and cand.fits_column(strict) and _stable(cand):
+            results[i] = (cand.text, found[0])
     return results
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from .backends.base import Grid
 from .findings import Finding, column_letter, finding
 from .layout import Tab, commune_layout, header_map, vocab
-from .legacy import repair, repair_column
+from .legacy import repair, repair_column, suspect
 from .text import fold, nfc
 
 HEADER_SEARCH_ROWS = 15
@@ -182,7 +182,7 @@ def _needs_repair(value: Any) -> bool:
     if not isinstance(value, str) or value.isascii():
         return False
     fixed, encoding = _repaired(value)
-    return bool(encoding) or fixed != value
+    return bool(encoding) or fixed != value or suspect(value) is not None
 
 
 def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Finding]]:
@@ -196,6 +196,7 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
     if not _any_to_repair(grid):
         return grid, []
     repaired: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
+    doubtful: dict[tuple[int, str], list[tuple[int, str]]] = {}  # kept as typed, reported
     out: Grid = grid
     for r, row in enumerate(grid):
         new_row = None
@@ -211,6 +212,8 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
                 new_row[c] = fixed
             if encoding:
                 repaired.setdefault((c, encoding), []).append((r + 1, value, fixed))
+            elif (suspected := suspect(value)) is not None:
+                doubtful.setdefault((c, suspected), []).append((r + 1, value))
     if repaired:
         # The tab is evidence too: short or ambiguous cells ("Cã", "Ghi chó") that one cell
         # alone could not prove legacy are converted when the rest of the tab clearly is.
@@ -224,6 +227,9 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
             if encoding and out[r][c] == nfc(original) and nfc(fixed) != out[r][c]:
                 out[r][c] = nfc(fixed)
                 repaired.setdefault((c, encoding), []).append((r + 1, original, nfc(fixed)))
+                for key, cells in doubtful.items():
+                    if key[0] == c:
+                        cells[:] = [cell for cell in cells if cell[0] != r + 1]
     findings = []
     for (c, encoding), cells in sorted(repaired.items()):
         cells.sort()
@@ -240,6 +246,24 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
                 value=cells[0][1],
                 encoding=encoding,
                 fixed=cells[0][2],
+                count=len(cells),
+            )
+        )
+    for (c, encoding), cells in sorted(doubtful.items()):
+        if not cells:
+            continue
+        letter = column_letter(c)
+        first, last = cells[0][0], cells[-1][0]
+        span = f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"
+        findings.append(
+            finding(
+                "legacy_suspected",
+                commune=commune,
+                tab=title,
+                cell=span,
+                row=first,
+                value=cells[0][1],
+                encoding=encoding,
                 count=len(cells),
             )
         )

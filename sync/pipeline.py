@@ -45,6 +45,7 @@ from .registry import Registry, load_registry
 from .render import assignments_tab, content_hash, feedback_tab, findings_tab, frame_tab
 from .state import SourceRecord, StateChange, StateStore
 from .summarize import (
+    DISTRICT,
     CommuneState,
     cadre_stats,
     due_date,
@@ -556,9 +557,10 @@ def summarize(
     seen: pd.DataFrame,
     extra: list[Finding],
     now: datetime,
+    total_label: str = DISTRICT,
 ) -> Summary:
     """The master's sync-owned tabs from every commune's rows (``seen``: first-seen times,
-    ISO text)."""
+    ISO text); ``total_label`` names the grand total rows (``Toàn huyện``, ``Toàn tỉnh``)."""
     layout = master_layout()
     tables = master_tables({o.code: o.tables for o in outcomes}, registry)
     months = expected_months(rules, tables["meetings"]["month"], now.date())
@@ -571,7 +573,7 @@ def summarize(
         "ratings": tables["ratings"],
         "support": tables["support"],
         "households": tables["households"],
-        "rating_stats": rating_stats(tables["ratings"], registry),
+        "rating_stats": rating_stats(tables["ratings"], registry, total_label),
         "meeting_stats": meeting_stats(
             tables["meetings"],
             registry,
@@ -580,7 +582,7 @@ def summarize(
         ),
         "cadre_stats": cadre_stats(tables["meetings"], registry, rules),
         "household_stats": household_stats(tables["households"], registry),
-        "support_stats": support_stats(tables["support"], registry),
+        "support_stats": support_stats(tables["support"], registry, total_label),
         "progress": progress(tables["meetings"], registry, rules, months, seen, states, now.date()),
     }
     tabs = {key: frame_tab(layout[key], frame) for key, frame in frames.items()}
@@ -723,7 +725,9 @@ def _run(config, backend, now, full, dry_run, accept) -> SyncResult:
         where = {o.code: o.source for o in outcomes}
         expected_late = [f.code for f in due if hashes.get(f"postponed:{f.code}")]
         late = postponed_findings(expected_late, backend, where)
-        summary = summarize(outcomes, registry, config.rules, seen, late, now)
+        summary = summarize(
+            outcomes, registry, config.rules, seen, late, now, total_label=config.total_label
+        )
         result.findings, result.tabs = summary.findings, summary.tabs
         digests_out = {f"master:{k}": content_hash([t]) for k, t in summary.tabs.items()}
         changed = [

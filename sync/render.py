@@ -19,6 +19,7 @@ from .backends.base import OutputTab
 from .findings import Finding, sort_key
 from .layout import Tab, commune_layout, master_layout, vocab
 from .registry import Registry
+from .units import month_start
 
 YESNO_KEYS = {"cadre_attended", "committee_met"}
 
@@ -78,6 +79,18 @@ def _column_cells(series: pd.Series) -> np.ndarray:
     return out
 
 
+def _month_cells(series: pd.Series) -> np.ndarray:
+    """Cells of a month column: ``2018-03`` → the date 2018-03-01 (shown ``03/2018`` by the
+    column's format); anything else as it is, None where missing. Worked out once per
+    distinct month (a million rows hold a few dozen)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        codes, uniques = pd.factorize(series)
+    shown = [month_start(m) or cell(m) for m in uniques]
+    return np.array([*shown, None], dtype=object)[codes]  # code -1 (missing) → None
+
+
 def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
     """An output tab from a frame holding (at least) the tab's column keys."""
     yes, no = vocab().yes_label, vocab().no_label
@@ -91,6 +104,9 @@ def frame_tab(tab: Tab, frame: pd.DataFrame) -> OutputTab:
         elif column.key == "rating" and tab.key == "ratings":
             labels = {r.code: r.label for r in vocab().ratings}
             series = series.map(labels).where(series.isin(list(labels)), series)
+        elif column.format == "month":
+            grid[:, j] = _month_cells(series)
+            continue
         grid[:, j] = _column_cells(series)
     return OutputTab(tab.title, tab.specs(), grid.tolist())
 

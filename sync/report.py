@@ -120,9 +120,9 @@ def print_demo(result, root, out: TextIO) -> None:
     headers = [c.header for c in master_layout()["rating_stats"].columns]
     print("", file=out)
     for row in tab.rows if tab else []:
-        if row[1] == "Toàn huyện":
+        if not row[0]:  # a total row ("Toàn huyện", "Toàn tỉnh"): no commune code
             counts = " · ".join(str(v) for v in row[3:9])
-            print(f"Xếp loại chi bộ năm {row[2]}, toàn huyện: {counts}", file=out)
+            print(f"Xếp loại chi bộ năm {row[2]}, {str(row[1]).lower()}: {counts}", file=out)
     print(f"  ({' · '.join(headers[3:9])})", file=out)
     errors = sum(f.severity == ERROR for f in result.findings)
     print(

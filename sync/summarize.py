@@ -45,8 +45,11 @@ def _columns(tab_key: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keys].reset_index(drop=True)
 
 
-def rating_stats(ratings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Commune × year counts of the four ratings, then one district row per year."""
+def rating_stats(
+    ratings: pd.DataFrame, registry: Registry, total_label: str = DISTRICT
+) -> pd.DataFrame:
+    """Commune × year counts of the four ratings, then one total row per year (named
+    ``total_label``: ``Toàn huyện``, or ``Toàn tỉnh`` for a province's master)."""
     years = sorted(int(y) for y in pd.unique(ratings["year"].dropna()))
     cells = registry.hamlets.groupby("commune_code").size()
     communes = registry.communes[["code", "name"]]
@@ -64,7 +67,7 @@ def rating_stats(ratings: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     out["commune_name"] = out["commune_code"].map(registry.commune_names)
     totals = out.groupby("year", as_index=False)[[*RATING_CODES, "unrated", "cells"]].sum()
     totals["commune_code"] = ""
-    totals["commune_name"] = DISTRICT
+    totals["commune_name"] = total_label
     out = pd.concat([out, totals], ignore_index=True)
     out["excellent_share"] = _share(out[EXCELLENT], out[RATING_CODES].sum(axis=1))
     return _columns("rating_stats", out)
@@ -258,8 +261,10 @@ def household_stats(households: pd.DataFrame, registry: Registry) -> pd.DataFram
     return _columns("household_stats", out)
 
 
-def support_stats(support: pd.DataFrame, registry: Registry) -> pd.DataFrame:
-    """Commune × year × field: number and total value, then district rows."""
+def support_stats(
+    support: pd.DataFrame, registry: Registry, total_label: str = DISTRICT
+) -> pd.DataFrame:
+    """Commune × year × field: number and total value, then total rows (``total_label``)."""
     if support.empty:
         return _columns("support_stats", pd.DataFrame())
     s = support.assign(
@@ -270,7 +275,7 @@ def support_stats(support: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     )
     totals = out.groupby(["year", "field"], as_index=False)[["count", "total"]].sum()
     totals["commune_code"] = ""
-    totals["commune_name"] = DISTRICT
+    totals["commune_name"] = total_label
     out["commune_name"] = out["commune_code"].map(registry.commune_names)
     out = pd.concat([out, totals], ignore_index=True)
     out["total"] = out["total"].round().astype("int64")

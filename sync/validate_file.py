@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
 from .backends.base import Backend
-from .backends.local import READ_ERRORS, read_workbook
+from .backends.local import READ_ERRORS, csv_title, read_workbook
+from .backends.safe_read import read_source
 from .config import Config
 from .errors import ConfigError
 from .findings import Report
@@ -14,6 +16,9 @@ from .layout import master_layout
 from .normalize import normalize_commune
 from .registry import Registry, load_registry
 from .validate import validate_commune
+
+#: What a commune may send (read through :mod:`sync.backends.safe_read`).
+FILE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 
 
 def _registry(config: Config | None, registry_file: str | None, backend) -> Registry:
@@ -51,13 +56,14 @@ def validate_file(
 
     reg = _registry(config, registry, get_backend)
     path = Path(target)
-    if path.suffix.lower() in (".xlsx", ".xlsm") or path.exists():
-        if not path.exists():
+    if path.suffix.lower() in FILE_SUFFIXES or os.path.lexists(path):
+        if not os.path.lexists(path):
             raise ConfigError(f"Không tìm thấy tệp {path}")
-        try:
-            grids = read_workbook(path)
-        except READ_ERRORS as e:
-            raise ConfigError(f"Không đọc được {path.name}: tệp hỏng hoặc không phải .xlsx") from e
+        # The same gates as a sync: a file that is not a regular file, too large, hostile
+        # or broken is a SourceUnavailable (exit 3) with its reason, never a traceback.
+        grids, read = read_source(path, None)
+        if read.kind == "csv":
+            grids = {csv_title(grid, path.stem): grid for grid in grids.values()}
         source = path.name
     else:
         if backend is None and (config is None or config.backend != "google"):

@@ -92,3 +92,14 @@ def fake():
 @pytest.fixture
 def small_project(tmp_path: Path):
     return load_config(build_small_project(tmp_path / "project"))
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory) -> Path:
+    """The Ba Tri demo, built and synced once per test session (it takes the better part of
+    a minute). Tests read it; a test that changes it works on a copy."""
+    from sync.cli import main
+
+    root = tmp_path_factory.mktemp("demo-session") / "ba-tri-demo"
+    assert main(["demo", "--dir", str(root)]) == 0
+    return root

@@ -35,6 +35,7 @@ import responses
 DISCOVERY_DIR = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
 EPOCH = datetime(1899, 12, 30)
 
@@ -119,6 +120,25 @@ STATUS_BODIES = {
     429: RESOURCE_EXHAUSTED,
     500: INTERNAL,
     503: UNAVAILABLE,
+}
+
+
+NOT_DOWNLOADABLE = {
+    "error": {
+        "errors": [
+            {
+                "domain": "global",
+                "reason": "fileNotDownloadable",
+                "message": "Only files with binary content can be downloaded. Use Export with "
+                "Docs Editors files.",
+                "locationType": "parameter",
+                "location": "alt",
+            }
+        ],
+        "code": 403,
+        "message": "Only files with binary content can be downloaded. Use Export with Docs "
+        "Editors files.",
+    }
 }
 
 
@@ -811,6 +831,30 @@ class FakeGoogle:
         )
         return sid
 
+    def add_upload(
+        self, name: str, data: bytes, *, folder: str | None = None, shared: bool = True
+    ) -> str:
+        """An .xlsx uploaded to Drive and not converted to Google Sheets; returns its ID."""
+        fid = self.new_id(name)
+        self.spreadsheets[fid] = FakeSpreadsheet(
+            fid,
+            name,
+            [],
+            [folder] if folder else [],
+            shared=shared,
+            modified=self._now(),
+            mime=XLSX_MIME,
+            content=data,
+        )
+        return fid
+
+    def replace_upload(self, fid: str, data: bytes) -> None:
+        """A new revision of an uploaded file (the commune uploads it again)."""
+        upload = self.spreadsheets[fid]
+        upload.content = data
+        upload.version += 1
+        upload.modified = self._now()
+
     def values(self, sid: str, title: str) -> list[list[Any]]:
         tab = self.spreadsheets[sid].tab(title)
         assert tab is not None, f"no tab {title!r}"
@@ -933,6 +977,9 @@ class FakeGoogle:
                 self.violations.append(f"{method.id}: not implemented by the fake")
                 raise bad_request("not implemented by the fake")
             reply = handler(params, query, body)
+            if isinstance(reply, bytes):  # a media download
+                self.calls.append(Call(method.id, target, kind, 200))
+                return 200, {"Content-Type": XLSX_MIME}, reply
             if kind == "write" and body is not None:
                 self.bodies.append((method.id, body))
         except Refused as refused:
@@ -1403,7 +1450,7 @@ class FakeGoogle:
 
     # -- Drive ------------------------------------------------------------------------------
     def _file_json(self, sheet: FakeSpreadsheet) -> dict[str, Any]:
-        return {
+        out = {
             "kind": "drive#file",
             "id": sheet.id,
             "name": sheet.title,
@@ -1414,17 +1461,27 @@ class FakeGoogle:
             "trashed": False,
             "capabilities": {"canEdit": sheet.can_edit},
         }
+        if sheet.content is not None:  # only files with binary content have these
+            out["md5Checksum"] = hashlib.md5(sheet.content).hexdigest()
+            out["size"] = str(len(sheet.content))
+        return out
 
     def _files_list(
         self, params: dict[str, str], query: dict[str, list[str]], body: Any
     ) -> dict[str, Any]:
-        parent = mime = None
+        parent = None
+        mimes: set[str] | None = None
         for clause in (query.get("q") or [""])[0].split(" and "):
             clause = clause.strip()
+            alternatives = re.fullmatch(r"\((.*)\)", clause)
+            wanted = [
+                re.fullmatch(r"mimeType\s*=\s*'([^']+)'", c.strip())
+                for c in (alternatives.group(1).split(" or ") if alternatives else [clause])
+            ]
             if m := re.fullmatch(r"'([^']+)' in parents", clause):
                 parent = m.group(1)
-            elif m := re.fullmatch(r"mimeType\s*=\s*'([^']+)'", clause):
-                mime = m.group(1)
+            elif all(wanted):
+                mimes = {m.group(1) for m in wanted if m}
             elif re.fullmatch(r"trashed\s*=\s*false", clause) or clause == "":
                 pass
             else:
@@ -1439,7 +1496,7 @@ class FakeGoogle:
                 if s.shared
                 and not s.deleted
                 and (parent is None or parent in s.parents)
-                and (mime is None or s.mime == mime)
+                and (mimes is None or s.mime in mimes)
             ]
         size = min(int((query.get("pageSize") or ["100"])[0]), self.page_size_cap)
         start = int((query.get("pageToken") or ["0"])[0])
@@ -1473,6 +1530,10 @@ class FakeGoogle:
             sheet = self.spreadsheets.get(fid)
             if sheet is None or sheet.deleted or not sheet.shared:
                 raise Refused(404, drive_not_found(fid))
+            if query.get("alt") == ["media"]:
+                if sheet.content is None:
+                    raise Refused(403, NOT_DOWNLOADABLE)
+                return sheet.content  # type: ignore[return-value]
             reply = self._file_json(sheet)
         if "fields" not in query:
             reply = apply_mask(reply, parse_mask("kind,id,name,mimeType"))

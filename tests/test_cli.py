@@ -17,7 +17,7 @@ from sync.layout import commune_layout
 from sync.lock import run_lock
 from sync.units import VIETNAM, vietnam_now
 
-COMMANDS = ["demo", "init", "sync", "run", "validate", "provision", "status", "doctor"]
+COMMANDS = ["demo", "init", "sync", "run", "validate", "provision", "status", "report", "doctor"]
 
 
 def test_every_command_has_help_text():
@@ -146,8 +146,10 @@ def test_validate_a_corrupt_file_is_one_line(small_project, tmp_path, capsys):
     bad = tmp_path / "hong.xlsx"
     bad.write_bytes(b"not a workbook")
     config = str(small_project.root / "namcoso.toml")
-    assert main(["validate", str(bad), "--commune", "29110", "--config", config]) == 2
-    assert "hong.xlsx" in capsys.readouterr().err
+    # SPEC exit codes: 3, a commune file that could not be read (not a configuration error)
+    assert main(["validate", str(bad), "--commune", "29110", "--config", config]) == 3
+    err = capsys.readouterr().err
+    assert "hong.xlsx" in err and "không phải bảng tính" in err and "Traceback" not in err
 
 
 def test_status_says_when_a_sync_is_running(small_project, capsys):
@@ -224,3 +226,65 @@ def test_doctor_says_the_master_is_open_or_missing(small_project, capsys):
     out = capsys.readouterr().out
     assert "[LỖI] Bảng tổng hợp (master): Không tìm thấy tệp master" in out
     assert "namcoso init" in out and "Google" not in out
+
+
+def test_months_are_date_cells_shown_mm_yyyy_in_every_tab(small_project):
+    """SPEC: a month is a date cell holding the month's first day, shown 03/2018."""
+    import openpyxl
+
+    from sync.pipeline import run_sync
+
+    run_sync(small_project, now=datetime(2018, 12, 20, 9, 0))
+    wb = openpyxl.load_workbook(small_project.master)
+    seen = set()
+    for ws in wb:
+        header = [c.value for c in ws[1]]
+        for col, title in enumerate(header, start=1):
+            if title != "Tháng":
+                continue
+            cells = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
+            cells = [c for c in cells if c.value is not None]
+            assert cells, ws.title
+            for c in cells:
+                assert isinstance(c.value, datetime) and c.value.day == 1, (ws.title, c.value)
+                assert c.number_format == "mm/yyyy", (ws.title, c.coordinate)
+            seen.add(ws.title)
+    assert {"TH Sinh hoạt", "Tiến độ báo cáo", "Biểu đồ"} <= seen
+
+
+def test_a_province_master_says_toan_tinh_in_its_total_rows(small_project, tmp_path):
+    import openpyxl
+
+    from sync.config import load_config
+    from sync.pipeline import run_sync
+
+    path = small_project.root / "namcoso.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[project]\n", '[project]\nscope = "tỉnh"\n'),
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.total_label == "Toàn tỉnh"
+    run_sync(config, now=datetime(2018, 12, 20, 9, 0))
+    wb = openpyxl.load_workbook(config.master, read_only=True)
+    names = {
+        title: [r[1] for r in wb[title].iter_rows(min_row=2, values_only=True) if not r[0]]
+        for title in ("Thống kê xếp loại", "Thống kê hỗ trợ")
+    }
+    assert names["Thống kê xếp loại"] == ["Toàn tỉnh"]
+    assert names["Thống kê hỗ trợ"] and set(names["Thống kê hỗ trợ"]) == {"Toàn tỉnh"}
+    assert "Toàn huyện" not in str(names)
+
+
+def test_the_province_demo_and_init_write_their_scope(tmp_path):
+    from sync.config import load_config
+    from sync.demo.generate import CONFIG_TEXT, YEAR
+    from sync.init import init_project
+
+    province = tmp_path / "namcoso.toml"
+    province.write_text(
+        CONFIG_TEXT.format(name="Tỉnh ủy Bến Tre", scope="tỉnh", year=YEAR), encoding="utf-8"
+    )
+    assert load_config(province).total_label == "Toàn tỉnh"
+    town = load_config(init_project(tmp_path / "muong-lay", "95").config)
+    assert town.total_label == "Toàn thị xã" and town.name == "Thị ủy Mường Lay"

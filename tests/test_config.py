@@ -69,6 +69,7 @@ def test_a_file_not_in_utf8_is_one_clear_line(tmp_path, capsys):
         ('[rules]\nperiod_start = "2018-13"\n', '"YYYY-MM"'),
         ("[rules]\nperiod_start = 2018\n", "period_start"),
         ("[local]\nmaster = 5\n" + RULES, "[local] master phải là chuỗi"),
+        ('[project]\nscope = "xã"\n' + RULES, "scope phải là một trong huyện, quận"),
     ],
 )
 def test_period_start_is_required_and_values_are_checked(tmp_path, capsys, text, needle):
@@ -83,5 +84,5 @@ def test_init_and_demo_configs_load(tmp_path):
     from sync.init import init_project
 
     assert load_config(init_project(tmp_path / "new").config).rules.period_start
-    demo = _write(tmp_path, CONFIG_TEXT.format(name="Huyện ủy Ba Tri", year=YEAR))
+    demo = _write(tmp_path, CONFIG_TEXT.format(name="Huyện ủy Ba Tri", scope="huyện", year=YEAR))
     assert load_config(demo).rules.period_start == f"{YEAR - 1}-01"  # its 2017 ratings

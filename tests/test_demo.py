@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,8 @@ C = commune_layout()
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "ba-tri-demo"
-    assert main(["demo", "--dir", str(root)]) == 0
-    return root
+def demo(demo_project) -> Path:
+    return demo_project
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +102,8 @@ def test_every_commune_workbook_gets_feedback_and_assignments(demo):
 
 
 def test_replayed_year_shows_on_time_late_and_missing_reports(master):
-    statuses = Counter(r[8] for r in master[M["progress"].title][1:] if r[2] <= "2018-12")
+    rows = master[M["progress"].title][1:]
+    statuses = Counter(r[8] for r in rows if r[2] <= datetime(2018, 12, 1))
     assert statuses["Đủ"] > len(master[M["communes"].title]) * 12 * 0.6
     assert statuses["Trễ hạn"] >= 5
     assert statuses["Chưa nộp"] + statuses["Thiếu"] >= 3

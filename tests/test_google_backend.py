@@ -135,6 +135,7 @@ def test_unshared_deleted_or_excel_sources_say_why_in_vietnamese(fake, world):
     fake.spreadsheets[a].shared = False
     fake.spreadsheets[b].deleted = True
     fake.spreadsheets[c].mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    fake.spreadsheets[c].content = b"PK\x03\x04 cut short by an interrupted upload"
     backend = make_backend(fake, world.master, world.folder)
     messages = []
     for sheet in (a, b, c):
@@ -143,8 +144,8 @@ def test_unshared_deleted_or_excel_sources_say_why_in_vietnamese(fake, world):
         messages.append(caught.value.message)
     assert "chưa chia sẻ cho tài khoản đồng bộ" in messages[0]
     assert "không tồn tại hoặc đã bị xóa" in messages[1]
-    assert "Excel" in messages[2]
-    assert backend.requests == 3  # none of these is retried
+    assert "Excel" in messages[2] and "hỏng" in messages[2]
+    assert backend.requests == 5  # none is retried; the upload: get, files.get, download
 
 
 def test_master_not_found_or_not_shared_is_master_unavailable(fake, world):

@@ -154,16 +154,14 @@ def test_demo_may_rebuild_an_earlier_demo_or_fill_an_empty_folder(tmp_path):
 
     earlier = tmp_path / "ba-tri-demo"
     earlier.mkdir()
-    (earlier / "namcoso.toml").write_text(
-        CONFIG_TEXT.format(name="Huyện ủy Ba Tri", year=YEAR), encoding="utf-8"
-    )
-    check_demo_folder(earlier)
+    for name, scope in [("Huyện ủy Ba Tri", "huyện"), ("Tỉnh ủy Bến Tre", "tỉnh")]:
+        demo_text = CONFIG_TEXT.format(name=name, scope=scope, year=YEAR)
+        (earlier / "namcoso.toml").write_text(demo_text, encoding="utf-8")
+        check_demo_folder(earlier)
     (tmp_path / "empty").mkdir()
     check_demo_folder(tmp_path / "empty")
     check_demo_folder(tmp_path / "missing")
-    (earlier / "namcoso.toml").write_text(
-        CONFIG_TEXT.format(name="Huyện ủy Ba Tri", year=YEAR) + "[schedule]\nevery_minutes = 5\n",
-        encoding="utf-8",
-    )
+    edited = demo_text + "[schedule]\nevery_minutes = 5\n"
+    (earlier / "namcoso.toml").write_text(edited, encoding="utf-8")
     with pytest.raises(ConfigError):
         check_demo_folder(earlier)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import unicodedata
 from functools import cache
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync import legacy
-from sync.legacy import TCVN3, VNI, encode_legacy, repair, repair_column
+from sync.legacy import TCVN3, VN1, VNI, encode_legacy, repair, repair_column, suspect
 
 # (legacy text as a sheet shows it, Unicode it stands for)
 TCVN3_CASES = [
@@ -141,6 +143,7 @@ def test_encode_legacy_rejects_an_unknown_encoding() -> None:
 @pytest.mark.parametrize("text", NOT_LEGACY)
 def test_text_that_is_not_legacy_is_returned_unchanged(text: str) -> None:
     assert repair(text) == (text, None)
+    assert suspect(text) is None
 
 
 def test_ascii_and_unicode_vietnamese_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,12 +208,12 @@ def test_district_and_province_names_round_trip(encoding: str) -> None:
 
 
 def test_column_evidence_repairs_cells_too_short_to_judge_alone() -> None:
-    column = ["X· T©n Hµ", "Cã", "Ghi chó", "Kh«ng", "An Phã", "Café", "29110-03", ""]
+    column = ["X· T©n Hµ", "Cã", "Phã", "Kh«ng", "An Phã", "Café", "29110-03", ""]
     assert [repair(v)[1] for v in column] == [TCVN3, None, None, TCVN3, None, None, None, None]
     assert repair_column(column) == [
         ("Xã Tân Hà", TCVN3),
         ("Có", TCVN3),
-        ("Ghi chú", TCVN3),
+        ("Phó", TCVN3),
         ("Không", TCVN3),
         ("An Phó", TCVN3),
         ("Café", None),
@@ -219,16 +222,29 @@ def test_column_evidence_repairs_cells_too_short_to_judge_alone() -> None:
     ]
 
 
-def test_column_with_unicode_vietnamese_converts_only_cells_that_improve() -> None:
+def test_column_with_unicode_vietnamese_converts_only_cells_that_gain_a_word() -> None:
+    # "Toát", "Thò" and "Cô Tô" are real words: in a column that also holds correct Unicode
+    # they may well be typed right, so only cells that were not Vietnamese as typed change.
     column = ["Xaõ Taân Haø", "Coù", "Toát", "Thò", "Cô Tô", "Hà Nội"]
     assert repair_column(column) == [
         ("Xã Tân Hà", VNI),
         ("Có", VNI),
-        ("Tốt", VNI),
-        ("Thị", VNI),
-        ("Cô Tô", None),  # "Cô Tô" and "Cơ Tơ" read alike: no improvement, no change
+        ("Toát", None),
+        ("Thò", None),
+        ("Cô Tô", None),
         ("Hà Nội", None),
     ]
+
+
+def test_correct_words_in_a_column_mixing_legacy_and_unicode_are_never_changed() -> None:
+    # "nói móc" would read "núi múc" in TCVN3, "bò toài" "bị tồi" in VNI: both trade real
+    # words, so they stay, whatever the legacy cells around them.
+    for encoding in (TCVN3, VNI):
+        legacy_cells = [encode_legacy(t, encoding) for t in ("Nguyễn Văn Tám", "Lê Thị Hằng")]
+        correct = ["nói móc", "bò toài", "chán phè", "Bé Ba", "Cà Mau", "Hà Nội", "lã chã"]
+        out = repair_column([*legacy_cells, *correct])
+        assert [t for t, _ in out[:2]] == ["Nguyễn Văn Tám", "Lê Thị Hằng"]
+        assert out[2:] == [(t, None) for t in correct]
 
 
 def test_column_never_converts_a_cell_holding_letters_the_encoding_has_no_code_for() -> None:
@@ -238,10 +254,132 @@ def test_column_never_converts_a_cell_holding_letters_the_encoding_has_no_code_f
 
 
 def test_column_without_legacy_evidence_or_with_both_encodings_is_judged_cell_by_cell() -> None:
-    alone = ["Cã", "Bé Ba", "Ghi chó"]
+    alone = ["Cã", "Bé Ba", "Phã"]
     assert repair_column(alone) == [(v, None) for v in alone]
     mixed = ["X· T©n Hµ", "Xaõ Taân Haø", "Cã", "Coù"]
     assert repair_column(mixed) == [repair(v) for v in mixed]
+
+
+# --- one cell on its own (issue 13) --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected", "encoding"),
+    [
+        ("Lª", "Lê", TCVN3),  # a TCVN3 symbol inside a word: never correct text
+        ("NguyÔn", "Nguyễn", TCVN3),  # a capital inside a small-letter word
+        ("§ç", "Đỗ", TCVN3),
+        ("Nguyeãn", "Nguyễn", VNI),  # no Vietnamese syllable as typed
+        ("Quyønh", "Quỳnh", VNI),
+        ("Huyønh", "Huỳnh", VNI),
+    ],
+)
+def test_a_single_clearly_legacy_word_is_repaired(text: str, expected: str, encoding: str) -> None:
+    assert repair(text) == (expected, encoding)
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [
+        ("Lê Minh Anh", TCVN3),
+        ("Phan Tấn Nam", TCVN3),
+        ("Phan Huy Quỳnh", TCVN3),
+        ("Đỗ Thanh Minh", TCVN3),
+        ("Phan Như Khang", VNI),
+        ("Phan Minh Huấn", VNI),
+        ("Lê Minh Anh", VNI),
+    ],
+)
+def test_a_name_with_only_one_encoded_word_is_repaired(name: str, encoding: str) -> None:
+    assert sum(not w.isascii() for w in name.split()) == 1
+    assert repair(encode_legacy(name, encoding)) == (name, encoding)
+
+
+@pytest.mark.parametrize("word", ["cơng", "cơc", "nghóa", "ghà", "kan", "quu", "ăn̉", "phă", "gê"])
+def test_non_syllables_are_rejected(word: str) -> None:
+    assert not legacy._is_syllable(word)
+
+
+@pytest.mark.parametrize("word", ["công", "cơm", "nghĩa", "ghế", "kênh", "quỳnh", "khuya", "giữ"])
+def test_syllables_are_accepted(word: str) -> None:
+    assert legacy._is_syllable(word)
+
+
+def test_a_decoding_into_a_non_syllable_is_not_taken() -> None:
+    # "C¬ng" would read "Cơng": no Vietnamese syllable, so not a repair; it still looks typed in
+    # TCVN3 (a symbol inside a word), so it is reported, not half-converted.
+    assert repair("C¬ng") == ("C¬ng", None)
+    assert suspect("C¬ng") == TCVN3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "encoding"),
+    [
+        # TCVN3 bytes read through code page 1258: 0xCC (è) is a combining grave there.
+        ("NguyÔn Th\u0303 Ngh\u0300o", "Nguyễn Thị Nghèo", TCVN3 + " (cp1258)"),
+        ("Lª V¨n Phă", "Lê Văn Phó", TCVN3 + " (cp1258)"),
+        # VNI through code page 1258: 0xF5 (õ) is ơ there, 0xE3 (ã) ă.
+        (
+            "Coäng hoaø xaơ hoäi chuû nghóa Vieät Nam",
+            "Cộng hoà xã hội chủ nghĩa Việt Nam",
+            VNI + " (cp1258)",
+        ),
+        ("Nguyeăn", "Nguyễn", VNI + " (cp1258)"),
+    ],
+)
+def test_legacy_text_read_through_code_page_1258_is_repaired(
+    text: str, expected: str, encoding: str
+) -> None:
+    assert repair(text) == (expected, encoding)
+
+
+def bytes_through(text: str, encoding: str, codepage: str) -> str:
+    """Unicode → legacy bytes (UniKey's tables as encode_legacy writes them) → read as codepage."""
+    data = encode_legacy(text, encoding).encode("cp1252")
+    return data.decode(codepage)
+
+
+@pytest.mark.parametrize("encoding", [TCVN3, VNI])
+def test_names_read_through_code_page_1258_are_repaired_or_reported_never_half(
+    encoding: str,
+) -> None:
+    names = ["Nguyễn Thị Nghèo", "Trần Văn Ơn", "Lê Thị Hằng", "Võ Văn Kiệt", "Đỗ Mười"]
+    for name in names:
+        text = bytes_through(name, encoding, "cp1258")
+        fixed, found = repair(text)
+        # A name none of whose bytes code page 1258 reads differently is plain legacy text.
+        assert (fixed, found) in (
+            (name, f"{encoding} (cp1258)"),
+            (name, encoding),
+            (text, None),
+        ), text
+        if found is None and text != name:
+            assert suspect(text), text
+
+
+def test_correct_text_that_code_page_1258_can_show_is_left_alone() -> None:
+    for text in ("ĐT", "Đông Hà", "giăng giăng", "(Đã ký)", "Thă-na", "Ơn", "5.000 ₫"):
+        for form in (text, unicodedata.normalize("NFD", text)):
+            assert repair(form) == (form, None)
+            assert suspect(form) is None
+
+
+def test_vn1_capitals_are_decoded() -> None:
+    # VN1 writes capital toned letters with their own codes: Á is 0x83, read as cp1252 "ƒ".
+    assert encode_legacy("Nguyễn Ánh", VN1) == "NguyÔn ƒnh"
+    assert repair("NguyÔn ƒnh") == ("Nguyễn Ánh", VN1)
+    assert repair(encode_legacy("Ấp Tân Thạnh", VN1)) == ("Ấp Tân Thạnh", VN1)
+    # A byte cp1252 leaves undefined arrives as its C1 control: 0x90 is Í.
+    assert repair("\x90ch Lîi") == ("Ích Lợi", VN1)
+
+
+def test_vn1_punctuation_codes_stay_punctuation_around_words() -> None:
+    assert repair("“X· T©n Hµ” – 2018") == ("“Xã Tân Hà” – 2018", TCVN3)
+
+
+def test_text_that_looks_legacy_but_does_not_decode_is_reported_not_half_repaired() -> None:
+    # "x· boå sung" is TCVN3 "xã" beside VNI "bổ": reading it as VNI would leave "x·" behind.
+    for text in ("X· Abcµ", "Lª Qzx÷", "x· boå sung", "Lª Nguyeãn"):
+        assert repair(text) == (text, None)
+        assert suspect(text) == TCVN3
 
 
 LETTERS = (
@@ -256,7 +394,11 @@ LETTERS = (
 def test_repair_never_raises_and_is_idempotent(text: str) -> None:
     fixed, encoding = repair(text)
     assert repair(fixed)[0] == fixed
-    assert encoding in (None, TCVN3, VNI)
+    assert encoding in (None, TCVN3, VNI, VN1) or encoding.removesuffix(" (cp1258)") in (
+        TCVN3,
+        VNI,
+        VN1,
+    )
     if encoding is None:
         assert fixed == text
     else:
@@ -278,3 +420,106 @@ def test_encoded_vietnamese_repairs_to_the_same_words_or_is_left_alone(
     assert found in (None, encoding)
     if found:
         assert fixed.lower() == text.lower()
+
+
+# --- through normalize: a finding per column, cells kept as typed -------------------------------
+def test_a_tab_reports_text_that_looks_legacy_but_does_not_decode() -> None:
+    from sync.layout import commune_layout
+    from sync.normalize import normalize_tab
+
+    meetings = commune_layout()["meetings"]
+    header = [c.header for c in meetings.columns]
+    rows = [
+        [encode_legacy("Ấp An Thạnh", TCVN3), "03/2018", "05/03/2018", 20, 18, "x", "x", "X· Abcµ"],
+        ["Ấp Tân Hòa", "04/2018", "05/04/2018", 20, 18, "x", "x", "nói móc"],
+    ]
+    raw = normalize_tab({meetings.title: [header, *rows]}, meetings, "29110")
+    assert raw.frame["hamlet"].tolist() == ["Ấp An Thạnh", "Ấp Tân Hòa"]
+    assert raw.frame["note"].tolist() == ["X· Abcµ", "nói móc"]  # kept as typed, not half-done
+    found = {(f.code, f.cell, f.severity) for f in raw.findings if f.code.startswith("legacy")}
+    assert found == {("legacy_text", "A2", "Thông tin"), ("legacy_suspected", "H2", "Cảnh báo")}
+    [doubt] = [f for f in raw.findings if f.code == "legacy_suspected"]
+    assert "X· Abcµ" in doubt.message and "TCVN3" in doubt.message
+
+
+# --- the public corpus (tests/data/legacy, see its README) ---------------------------------------
+CORPUS = Path(__file__).parent / "data" / "legacy"
+
+
+def corpus(name: str) -> list[str]:
+    return gzip.decompress((CORPUS / f"{name}.txt.gz").read_bytes()).decode("utf-8").splitlines()
+
+
+@cache
+def unikey_tables() -> dict[str, dict[str, bytes]]:
+    out: dict[str, dict[str, bytes]] = {TCVN3: {}, VNI: {}, VN1: {}}
+    for row in (CORPUS / "tables.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        letter, tcvn3, vni, vn1 = row.split("\t")
+        for encoding, code in ((TCVN3, tcvn3), (VNI, vni), (VN1, vn1)):
+            out[encoding][letter] = bytes.fromhex(code)
+    return out
+
+
+def unikey_encode(text: str, encoding: str, codepage: str = "cp1252") -> str:
+    """Legacy text made with UniKey's tables (not sync.legacy's), read through a code page;
+    bytes cp1252 leaves undefined arrive as C1 controls, as Windows gives them."""
+    table = unikey_tables()[encoding]
+    data = b"".join(table.get(ch) or ch.encode("cp1252") for ch in text)
+    return "".join(bytes([b]).decode(codepage, errors="ignore") or chr(b) for b in data)
+
+
+@pytest.mark.parametrize("encoding", [TCVN3, VNI, VN1])
+def test_tables_agree_with_unikey_and_glibc(encoding: str) -> None:
+    table = unikey_tables()[encoding]
+    assert len(table) == 134
+    ours = {letter: encode_legacy(letter, encoding) for letter in table}
+    theirs = {letter: code.decode("cp1252", errors="ignore") or chr(code[0])
+              for letter, code in table.items()}  # fmt: skip
+    assert ours == theirs
+
+
+def test_names_of_the_corpus_round_trip_in_a_sample() -> None:
+    names = corpus("names")[::97]
+    for encoding in (TCVN3, VNI):
+        restored = sum(repair(unikey_encode(n, encoding))[0] == n for n in names)
+        assert restored >= 0.98 * len(names), encoding
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", [TCVN3, VNI])
+def test_corpus_names_are_restored_one_cell_at_a_time(encoding: str) -> None:
+    names = corpus("names")
+    wrong, restored = [], 0
+    for name in names:
+        text = unikey_encode(name, encoding)
+        fixed = repair(text)[0]
+        restored += fixed == name
+        if fixed not in (name, text):
+            wrong.append((text, fixed))
+    assert restored >= 0.99 * len(names)
+    assert wrong == []  # a cell is repaired whole or left as typed
+
+
+@pytest.mark.slow
+def test_corpus_of_correct_unicode_is_never_repaired() -> None:
+    changed = []
+    for name in ("names", "words", "sentences", "proper_nouns", "units", "ui_vi", "foreign"):
+        for text in corpus(name):
+            for form in {text, unicodedata.normalize("NFD", text)}:
+                if repair(form) != (form, None):
+                    changed.append(form)
+    assert changed == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", [TCVN3, VNI])
+def test_corpus_words_in_mixed_columns_are_never_changed(encoding: str) -> None:
+    words = [w for w in corpus("words") if not w.isascii()]
+    names = corpus("names")
+    changed = []
+    for k in range(0, len(words), 20):
+        cells = [unikey_encode(names[(k + j) % len(names)], encoding) for j in range(3)]
+        column = cells + words[k : k + 20]
+        out = repair_column(column)[3:]
+        changed += [(w, t) for w, (t, _) in zip(words[k : k + 20], out, strict=True) if w != t]
+    assert changed == []

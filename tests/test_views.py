@@ -6,6 +6,7 @@ import json
 import re
 import zipfile
 from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,8 @@ def test_a_partial_write_keeps_flags_and_rebuilds_the_charts(small_project):
     assert len(rules_of(wb[title("findings")])) == 2  # kept once, not piled up
     assert len(rules_of(wb[title("meetings")])) == 1
     assert len(charts_in(small_project.master)) == 3
-    assert wb["Biểu đồ"]["H13"].value == "12/2018"
+    assert wb["Biểu đồ"]["H13"].value == datetime(2018, 12, 1)
+    assert wb["Biểu đồ"]["H13"].number_format == "mm/yyyy"
 
 
 def test_a_chart_tab_written_with_the_others_gets_its_charts_in_place(small_project):
@@ -217,7 +219,10 @@ def test_chart_tab_attendance_by_month_and_completeness_of_due_months():
         (r[k.index("month")], r[k.index("avg_attendance")], r[k.index("threshold")])
         for r in tab.rows
     ]
-    assert months == [("01/2018", pytest.approx(0.8), 0.85), ("02/2018", pytest.approx(0.8), 0.85)]
+    assert months == [
+        (date(2018, 1, 1), pytest.approx(0.8), 0.85),
+        (date(2018, 2, 1), pytest.approx(0.8), 0.85),
+    ]
     first = tab.rows[0]
     assert first[k.index("progress_commune")] == "Thị trấn Ba Tri"
     assert first[k.index("completeness")] == pytest.approx(0.75)

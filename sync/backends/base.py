@@ -47,7 +47,7 @@ class ColumnSpec:
 
     header: str
     width: float = 12
-    format: str | None = None  # "percent" | "date" | "vnd" | "integer" | None
+    format: str | None = None  # "percent" | "date" | "month" | "vnd" | "integer" | None
 
 
 @dataclass

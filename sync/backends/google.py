@@ -25,6 +25,10 @@ What one sync run costs (N commune sheets; every call is one API request):
                               ``responseRanges``, a ``fields`` mask keeping only
                               values): a save made since the read is caught there,
                               at no extra request.
+an uploaded ``.xlsx``         1 read instead of ``read_commune``'s: the file as it is
+                              (Drive ``files.get?alt=media``), parsed by the local
+                              reader; fingerprint = its ``md5Checksum``; feedback is
+                              refused at no request (see :mod:`.google_uploads`).
 ============================  =====================================================
 
 A full sync of N communes therefore costs N + 3 reads and N + B writes, B being the
@@ -77,6 +81,7 @@ from .google_transport import (
     load_credentials,
     shared_pacer,
 )
+from .google_uploads import NOT_WRITABLE, XLSX_MIME, check_size, parse_upload
 
 log = logging.getLogger("namcoso.google")
 
@@ -102,7 +107,8 @@ WATCH_MASK = (
     "updatedSpreadsheet(sheets(properties(title),"
     "data(startRow,startColumn,rowData(values(effectiveValue)))))"
 )
-LIST_FIELDS = "nextPageToken,files(id,name,modifiedTime,version)"
+LIST_FIELDS = "nextPageToken,files(id,name,mimeType,modifiedTime,version,md5Checksum,size)"
+UPLOAD_FIELDS = "id,name,mimeType,version,md5Checksum,size"
 
 _ID_IN_URL = re.compile(r"/d/([A-Za-z0-9_-]{20,})")
 _ID_IN_QUERY = re.compile(r"[?&#](?:id|key)=([A-Za-z0-9_-]{20,})")
@@ -192,6 +198,8 @@ class GoogleBackend:
         #: commune code its developer metadata carries ("" when it carries none)
         self._tokens: dict[str, str] = {}
         self._identities: dict[str, str] = {}
+        #: file ID → Drive metadata of the uploaded .xlsx files seen this run
+        self._uploads: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_config(
@@ -282,7 +290,8 @@ class GoogleBackend:
 
         Only ``version`` is used: it changes on every edit, while ``modifiedTime`` can
         lag minutes behind and would make namcoso's own feedback write look like a
-        change on the next run.
+        change on the next run. An uploaded .xlsx is fingerprinted by its content
+        (``md5Checksum``): a rename or a shared-with change is not worth a download.
         """
         wanted: dict[str, list[str]] = {}
         for source in sources:
@@ -298,8 +307,11 @@ class GoogleBackend:
         out: dict[str, str] = {}
         for f in files:
             version = f.get("version") or f.get("modifiedTime")
-            for source in wanted.get(f.get("id", ""), []) if version else []:
-                out[source] = f"v{version}"
+            fingerprint = f"v{version}" if version else None
+            if f.get("md5Checksum"):  # an upload: its content counts, not its metadata
+                fingerprint = f"md5:{f['md5Checksum']}"
+            for source in wanted.get(f.get("id", ""), []) if fingerprint else []:
+                out[source] = fingerprint
         return out
 
     def read_commune(self, source: str) -> CommuneSheet:
@@ -308,7 +320,18 @@ class GoogleBackend:
         commune code its developer metadata carries."""
         sid = self._source_id(source)
         try:
-            grids = self._read_spreadsheet(sid, commune=True)
+            if sid in self._uploads:
+                return self._read_upload(sid)
+            try:
+                grids = self._read_spreadsheet(sid, commune=True)
+            except ApiError as e:
+                if not _not_a_sheet(e):
+                    raise
+                meta = self.drive_file(sid, UPLOAD_FIELDS)  # not in the folder listing
+                if meta.get("mimeType") != XLSX_MIME:
+                    raise
+                self._uploads[sid] = meta
+                return self._read_upload(sid)
         except ApiError as e:
             raise self._source_error(e, source, "đọc") from None
         identity = self._identities.get(sid) or None
@@ -380,6 +403,8 @@ class GoogleBackend:
         it is (the pipeline reports it).
         """
         sid = self._source_id(source)
+        if sid in self._uploads:
+            raise SourceUnavailable(NOT_WRITABLE, detail=self.describe(source))
         try:
             baseline = expected if is_content_token(expected) else self._tokens.get(sid)
             if baseline is None:
@@ -500,9 +525,10 @@ class GoogleBackend:
         return content_token(returned, watched)
 
     def list_folder(self, fields: str = LIST_FIELDS) -> list[dict[str, Any]]:
-        """The Google Sheets files in the configured folder (every page), or every sheet
-        shared with the account when no folder is configured."""
-        q = f"mimeType='{SPREADSHEET_MIME}' and trashed=false"
+        """The Google Sheets files and uploaded .xlsx files in the configured folder (every
+        page), or every such file shared with the account when no folder is configured.
+        The uploads are remembered: they are read through Drive, not Sheets."""
+        q = f"(mimeType='{SPREADSHEET_MIME}' or mimeType='{XLSX_MIME}') and trashed=false"
         if self.folder:
             q = f"'{self.folder}' in parents and {q}"
         params: dict[str, Any] = {
@@ -519,10 +545,25 @@ class GoogleBackend:
                 files.append(f)
                 if f.get("id") and f.get("name"):
                     self._names.setdefault(f["id"], f["name"])
+                if f.get("id") and f.get("mimeType") == XLSX_MIME:
+                    self._uploads[f["id"]] = f
             token = reply.get("nextPageToken")
             if not token:
                 return files
             params = {**params, "pageToken": token}
+
+    def _read_upload(self, fid: str) -> CommuneSheet:
+        """An uploaded .xlsx, downloaded as it is (one ``files.get?alt=media``) and parsed
+        by the local reader (:mod:`.google_uploads`)."""
+        meta = self._uploads[fid]
+        name = self.describe(fid)
+        check_size(meta.get("size"), name)
+        data = self.transport.request(
+            "get",
+            f"{DRIVE_FILES_URL}/{quote(fid)}",
+            params={"alt": "media", "supportsAllDrives": "true"},
+        ).content
+        return parse_upload(data, name)
 
     def drive_file(self, file_id: str, fields: str) -> dict[str, Any]:
         """One Drive file's metadata (``files.get``); raises :class:`ApiError`."""
@@ -605,7 +646,7 @@ class GoogleBackend:
                 f"bảng tính chưa chia sẻ cho tài khoản đồng bộ {self._who()} "
                 "(cần quyền Người chỉnh sửa)"
             )
-        elif e.status == 400 and "not supported for this document" in e.message:
+        elif _not_a_sheet(e):
             reason = "tệp là Excel trên Drive, chưa chuyển sang Google Sheets"
         else:
             reason = _transient_reason(e)
@@ -642,6 +683,11 @@ def input_titles(titles: Iterable[str]) -> list[str]:
 def is_content_token(value: str | None) -> bool:
     """Whether ``value`` is a :func:`content_token` (not a Drive fingerprint)."""
     return isinstance(value, str) and value.startswith(TOKEN_PREFIX)
+
+
+def _not_a_sheet(e: ApiError) -> bool:
+    """Whether Sheets refused a file because it is not a Google sheet (an upload)."""
+    return e.status == 400 and "not supported for this document" in e.message
 
 
 def _transient_reason(e: ApiError) -> str:

@@ -34,6 +34,7 @@ NUMBER_FORMATS: dict[str, dict[str, str]] = {
     kind: {"type": sheets_type, "pattern": PATTERNS[kind]}
     for kind, sheets_type in {
         "date": "DATE",
+        "month": "DATE",
         "datetime": "DATE_TIME",
         "percent": "PERCENT",
         "vnd": "NUMBER",

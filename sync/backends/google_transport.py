@@ -52,15 +52,18 @@ log = logging.getLogger("namcoso.google")
 SHEETS_URL = SPREADSHEETS_API_V4_BASE_URL
 DRIVE_FILES_URL = DRIVE_FILES_API_V3_URL
 
-#: Sync needs to read and write spreadsheets and to list a folder's files with their
-#: ``version``. ``drive.metadata.readonly`` is enough for the listing (and for the
-#: doctor's sharing checks); it cannot read or change any file's content. Provisioning
-#: new commune sheets (create in the folder, share with the commune) would need ``drive``
-#: (``drive.file`` only covers files the app created, not sheets a district made by hand),
-#: so it is not asked for here: pass ``scopes=`` to ``GoogleBackend.from_config`` there.
+#: Sync needs to read and write spreadsheets, to list a folder's files with their
+#: ``version``, and to download the .xlsx files communes upload without converting them
+#: (:mod:`.google_uploads`). ``drive.readonly`` covers the listing, the download and the
+#: doctor's sharing checks, and cannot change any file (``drive.metadata.readonly`` could
+#: list but not download). A service account sees only what is shared with it, so this is
+#: the folder the district shares. Provisioning new commune sheets (create in the folder,
+#: share with the commune) needs ``drive`` (``drive.file`` only covers files the app
+#: created, not sheets a district made by hand), so it is not asked for here: pass
+#: ``scopes=`` to ``GoogleBackend.from_config`` there.
 SCOPES = (
     "https://www.googleapis.com/auth/spreadsheets",
-    "https://www.googleapis.com/auth/drive.metadata.readonly",
+    "https://www.googleapis.com/auth/drive.readonly",
 )
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})

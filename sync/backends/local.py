@@ -8,6 +8,7 @@ only the owned tabs are rebuilt.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -28,9 +29,14 @@ from python_calamine import CalamineWorkbook
 from ..errors import MasterBusy, MasterUnavailable, SourceChanged, SourceUnavailable
 from ..units import NUMBER_FORMATS
 from .base import CommuneSheet, Grid, OutputTab
+from .ooxml import PackageError, transplant
+from .safe_read import IDENTITY_PROPERTY, Source, fingerprint, open_regular, read_source
 
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 READ_ERRORS = (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError)
+
+#: Workbooks feedback can be written into without losing anything of the commune's.
+WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
 
 #: Called with the tabs just written, before the workbook is saved: styles, charts.
 Decorator = Callable[[Workbook, list[OutputTab]], None]
@@ -61,15 +67,20 @@ def read_workbook(path: Path | io.BytesIO, wanted: set[str] | None = None) -> di
         pass
     if isinstance(path, io.BytesIO):
         path.seek(0)
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        return {
-            ws.title: [list(row) for row in ws.iter_rows(values_only=True)]
-            for ws in wb
-            if wanted is None or ws.title in wanted
-        }
-    finally:
-        wb.close()
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            return {
+                ws.title: [list(row) for row in ws.iter_rows(values_only=True)]
+                for ws in wb
+                if wanted is None or ws.title in wanted
+            }
+        finally:
+            wb.close()
+    except READ_ERRORS:
+        raise
+    except Exception as e:  # a truncated part's ParseError, and whatever else openpyxl meets
+        raise ValueError(f"{type(e).__name__}: {e}") from e
 
 
 def _has_error_cells(path: Path | io.BytesIO) -> bool:
@@ -108,6 +119,23 @@ def _openpyxl_value(value: Any) -> Any:
     if value.__class__ is date:
         return datetime(value.year, value.month, value.day)
     return value
+
+
+def csv_title(grid: Grid, stem: str) -> str:
+    """The input tab a CSV file holds: the one its name says (``Sinh hoạt chi bộ.csv``),
+    else the one whose header its rows carry, else the file's name."""
+    from ..layout import commune_layout
+    from ..normalize import normalize_tab
+    from ..text import fold
+
+    tabs = commune_layout().by_role("input")
+    for tab in tabs:
+        if fold(tab.title) in fold(stem):
+            return tab.title
+    for tab in tabs:
+        if normalize_tab({tab.title: grid}, tab).ok:
+            return tab.title
+    return stem
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -219,6 +247,7 @@ class LocalBackend:
         self._master_fingerprint: str | None = None
         #: The content hash of each commune file as this run last saw it (listing or read).
         self._seen: dict[str, str] = {}
+        self._read: dict[str, Source] = {}
 
     # -- reading -------------------------------------------------------------
     def path_of(self, source: str) -> Path:
@@ -254,42 +283,39 @@ class LocalBackend:
     def fingerprints(self, sources: list[str]) -> dict[str, str]:
         out = {}
         for source in sources:
-            path = self.path_of(source)
-            try:
-                out[source] = file_fingerprint(path)
-            except OSError:
+            found = fingerprint(self.path_of(source), self.communes_dir)
+            if found is None:
                 continue
-            self._seen.setdefault(source, out[source])
+            out[source] = found
+            self._seen.setdefault(source, found)
         return out
 
     def read_commune(self, source: str) -> CommuneSheet:
+        """A commune file read through :mod:`.safe_read`: checked before any parser sees
+        it, parsed in a worker process with memory and time limits. Every refusal is a
+        :class:`SourceUnavailable` with its reason."""
         path = self.path_of(source)
         self.requests += 1
-        if not path.exists():
-            raise SourceUnavailable("không tìm thấy tệp", detail=path.name)
-        try:
-            data = path.read_bytes()
-            token = hashlib.sha256(data).hexdigest()
-            self._seen[source] = token
-            return CommuneSheet(read_workbook(io.BytesIO(data)), token=token)
-        except READ_ERRORS as e:
-            raise SourceUnavailable("tệp hỏng hoặc không phải .xlsx", detail=path.name) from e
+        grids, read = read_source(path, self.communes_dir)
+        self._seen[source] = read.token
+        self._read = {source: read}  # the last read only: its bytes serve missing_controls
+        if read.kind == "csv":
+            grids = {csv_title(grid, path.stem): grid for grid in grids.values()}
+        return CommuneSheet(grids, token=read.token, identity=read.identity)
 
     def missing_controls(self, source: str, hamlets: list[str]) -> list[str]:
         """Input tabs of a provisioned commune workbook whose dropdowns or header lock
-        were removed. Workbooks that provisioning never made cost one look at a small
-        part of the file, not a second full load."""
-        from .xlsx_controls import MARKER, check_protections
+        were removed, looked for in the bytes this run read (never the file again).
+        Workbooks that provisioning never made cost nothing: the preflight read their
+        marker."""
+        from .xlsx_controls import check_protections
 
-        path = self.path_of(source)
+        read = self._read.get(source)
+        if read is None or not read.provisioned or read.kind != "xlsx":
+            return []
         try:
-            with zipfile.ZipFile(path) as z:
-                names = set(z.namelist())
-                custom = "docProps/custom.xml"
-                if custom not in names or f'name="{MARKER}"' not in z.read(custom).decode():
-                    return []
-            return check_protections(path, hamlets)
-        except READ_ERRORS:
+            return check_protections(io.BytesIO(read.data), hamlets)
+        except Exception:  # the data tabs were read; a control we cannot check is no finding
             return []
 
     # -- writing -------------------------------------------------------------
@@ -302,28 +328,54 @@ class LocalBackend:
             )
 
     def write_master(self, tabs: list[OutputTab]) -> None:
+        """The sync-owned tabs (and the chart tab the decorator rebuilds) rendered with
+        openpyxl, then transplanted into the master's own package: the district's tabs,
+        pictures staff put there and every other part keep their bytes."""
         self._check_not_open(self.master)
-        loaded_fingerprint = file_fingerprint(self.master)
+        try:
+            data = self.master.read_bytes()
+        except OSError as e:
+            raise MasterUnavailable(
+                f"Không đọc được tệp master {self.master}", detail=e.strerror
+            ) from e
+        loaded_fingerprint = hashlib.sha256(data).hexdigest()
         if self._master_fingerprint and loaded_fingerprint != self._master_fingerprint:
             raise MasterBusy(f"{self.master.name} vừa được sửa trong lúc đồng bộ")
         self.requests += 1
         try:
-            wb = openpyxl.load_workbook(self.master)
+            wb = openpyxl.load_workbook(io.BytesIO(data))
         except READ_ERRORS as e:
             raise MasterUnavailable(
                 f"Không đọc được tệp master {self.master}", detail=str(e)
             ) from e
+        except Exception as e:  # a broken part's ParseError and the like: one line, exit 4
+            raise MasterUnavailable(
+                f"Không đọc được tệp master {self.master}", detail=f"{type(e).__name__}: {e}"
+            ) from e
+        loaded = {id(ws) for ws in wb.worksheets}
         replace_tabs(wb, tabs)
         if self.decorate:
             self.decorate(wb, tabs)
+        rendered = [ws.title for ws in wb.worksheets if id(ws) not in loaded]
+        try:
+            new = transplant(data, _saved(wb), rendered, order=wb.sheetnames)
+        except PackageError as e:
+            raise MasterUnavailable(
+                f"Không ghi được tệp master {self.master}", detail=str(e)
+            ) from e
 
         def unchanged_since_load() -> None:
             self._check_not_open(self.master)
             if file_fingerprint(self.master) != loaded_fingerprint:
                 raise MasterBusy(f"{self.master.name} vừa được sửa trong lúc đồng bộ")
 
-        save_atomically(wb, self.master, before_replace=unchanged_since_load)
-        self._master_fingerprint = file_fingerprint(self.master)
+        try:
+            write_atomically(self.master, new, before_replace=unchanged_since_load)
+        except OSError as e:
+            raise MasterUnavailable(
+                f"Không ghi được tệp master {self.master}: {_write_problem(e)}"
+            ) from e
+        self._master_fingerprint = hashlib.sha256(new).hexdigest()
 
     def write_commune(
         self,
@@ -333,18 +385,121 @@ class LocalBackend:
         expected: str | None = None,
         identity: str | None = None,
     ) -> None:
+        """namcoso's tabs transplanted into the commune's own package (nothing else of
+        it changes), stamped with ``identity``; written only if the file still holds
+        ``expected``, checked again just before the atomic replace."""
         path = self.path_of(source)
+        name = path.name
+        if path.suffix.lower() not in WRITABLE_SUFFIXES:
+            raise SourceUnavailable(
+                f"không ghi phản hồi vào tệp {path.suffix or 'không đuôi'} (ghi vào sẽ làm mất "
+                "định dạng của xã); phản hồi của xã xem ở tab Lỗi dữ liệu của master",
+                detail=name,
+            )
         self.requests += 1
-        try:
-            data = path.read_bytes()
-            wb = openpyxl.load_workbook(io.BytesIO(data))
-        except READ_ERRORS as e:
-            raise SourceUnavailable("không ghi được phản hồi vào tệp", detail=path.name) from e
+        _check_commune_not_open(path)
+        data = open_regular(path, self.communes_dir)
+        token = hashlib.sha256(data).hexdigest()
         expected = expected or self._seen.get(source)
-        if expected is not None and hashlib.sha256(data).hexdigest() != expected:
-            raise SourceChanged("tệp vừa được lưu trong lúc đồng bộ", detail=path.name)
-        replace_tabs(wb, tabs)
-        save_atomically(wb, path)
+        if expected is not None and token != expected:
+            raise SourceChanged("tệp vừa được lưu trong lúc đồng bộ", detail=name)
+        _check_writable(path)
+        wb = Workbook()
+        wb.remove(wb.active)
+        for tab in tabs:
+            fill_sheet(wb.create_sheet(tab.title), tab)
+        stamp = (IDENTITY_PROPERTY, identity) if identity else None
+        try:
+            new = transplant(data, _saved(wb), [t.title for t in tabs], identity=stamp)
+        except PackageError as e:
+            raise SourceUnavailable(
+                "tệp hỏng, không ghi được phản hồi", detail=f"{name}: {e}"
+            ) from e
+
+        def unchanged_since_read() -> None:
+            if before_replace_hook is not None:
+                before_replace_hook(path)
+            _check_commune_not_open(path)
+            if fingerprint(path, self.communes_dir) != token:
+                raise SourceChanged("tệp vừa được lưu trong lúc đồng bộ", detail=name)
+
+        try:
+            write_atomically(path, new, before_replace=unchanged_since_read)
+        except OSError as e:
+            raise SourceUnavailable(
+                f"không ghi được phản hồi: {_write_problem(e)}", detail=name
+            ) from e
+
+
+#: Test-only: called with the path just before a commune file's final check and replace,
+#: so a test can land a save between the read and the replace.
+before_replace_hook: Callable[[Path], None] | None = None
+
+
+def _saved(wb: Workbook) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _check_commune_not_open(path: Path) -> None:
+    locks = lock_files(path)
+    if locks:
+        raise SourceUnavailable(
+            f"tệp đang mở trong Excel/LibreOffice ({locks[0].name}); phản hồi ghi lần sau",
+            detail=path.name,
+        )
+
+
+def _check_writable(path: Path) -> None:
+    """A file marked read-only (or in a folder we cannot write) is left alone."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        raise SourceUnavailable(f"không ghi được: {_write_problem(e)}", detail=path.name) from e
+    if not mode & 0o222:
+        raise SourceUnavailable("tệp chỉ đọc, không ghi được phản hồi", detail=path.name)
+    if not os.access(path.parent, os.W_OK):
+        raise SourceUnavailable("thư mục chỉ đọc, không ghi được phản hồi", detail=path.name)
+
+
+def _write_problem(e: OSError) -> str:
+    """What a failed write means, in a line a person understands."""
+    reasons = {
+        errno.ENOSPC: "hết chỗ trên đĩa",
+        errno.EACCES: "không có quyền ghi",
+        errno.EPERM: "không được phép ghi (tệp bị khóa)",
+        errno.EROFS: "ổ đĩa chỉ đọc",
+        errno.EDQUOT: "vượt hạn mức đĩa",
+    }
+    reason = reasons.get(e.errno, "lỗi ghi tệp")
+    return f"{reason} ({e.strerror or e})"
+
+
+def write_atomically(
+    path: Path, data: bytes, before_replace: Callable[[], None] | None = None
+) -> None:
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then replace
+    ``path``; on any failure (disk full included) the temporary file is removed and
+    ``path`` is as it was. Keeps the old file's permissions."""
+    for stale in path.parent.glob(f".{path.stem}-*{path.suffix}.tmp"):
+        stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.stem}-", suffix=f"{path.suffix}.tmp", dir=path.parent
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        if before_replace:
+            before_replace()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def cell_values(grid: Grid) -> list[list[Any]]:

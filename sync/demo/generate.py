@@ -40,8 +40,12 @@ EXPECTED_2018 = {"HTXSNV": 34, "HTTNV": 91, "HTNV": 4, "KHTNV": 0, "unrated": 0,
 #: Communes whose typed text is written in a legacy encoding, through ``sync.legacy``
 #: (skipped, and no finding planted, while that module or ``encode_legacy`` is missing).
 LEGACY_COMMUNES = {"29170": "TCVN3", "29173": "VNI-Windows"}
+#: A note pasted from two old files: "Đã họp bổ sung theo" in TCVN3, "Nghị quyết" in VNI.
+#: Neither encoding reads it whole, so it is kept as typed and reported (legacy_suspected).
+MIXED_LEGACY_NOTE = "§· häp bæ sung theo Nghò quyeát"
 CONFIG_TEXT = """[project]
 name = "{name}"
+scope = "{scope}"
 backend = "local"
 
 [local]
@@ -302,6 +306,13 @@ class _Sheet:
                 col = len(lead) + keys.index("hamlet")
                 cell = f"{column_letter(col)}{len(grid)}"
                 self.plant(tab.title, cell, "legacy_text", row[col], LEGACY_COMMUNES[self.c.code])
+            if self.legacy and n == 2 and tab.key == "meetings" and "note" in keys:
+                col = len(lead) + keys.index("note")
+                if "_copy" not in rec and all(k != "note" for k, _, _ in rec.get("_plants", ())):
+                    row[col] = MIXED_LEGACY_NOTE
+                    cell = f"{column_letter(col)}{len(grid)}"
+                    what = "ghi chú dán từ hai tệp cũ (TCVN3 và VNI)"
+                    self.plant(tab.title, cell, "legacy_suspected", row[col], what)
         if st.get("totals"):
             sums = {k: sum(r[k] for r in records if isinstance(r.get(k), int))
                     for k in keys if tab.column(k).type in ("count", "positive_count")}  # fmt: skip
@@ -547,7 +558,9 @@ def build_demo_project(root: Path, *, scale: str = "district") -> Path:
     for code, tabs in project.communes.items():
         write_workbook(root / "communes" / f"{code}.xlsx", tabs)
     config = root / "namcoso.toml"
-    config.write_text(CONFIG_TEXT.format(name=project.name, year=YEAR), encoding="utf-8")
+    scope = "huyện" if scale == "district" else "tỉnh"
+    text = CONFIG_TEXT.format(name=project.name, scope=scope, year=YEAR)
+    config.write_text(text, encoding="utf-8")
     return config
 
 
