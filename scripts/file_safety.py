@@ -20,7 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import commune_grids  # noqa: E402
-from ooxml_build import commune_book, encrypted_xlsx, with_picture_comment_validation  # noqa: E402
+from ooxml_build import (  # noqa: E402
+    Book,
+    column_letter,
+    commune_book,
+    encrypted_xlsx,
+    with_picture_comment_validation,
+    zip_parts,
+)
 from test_file_safety import billion_laughs, many_rows, sparse, truncated, xxe, zip_bomb  # noqa: E402
 
 CHILD = r"""
@@ -73,6 +80,30 @@ print(json.dumps({"said": said, "peak_mb": peak / 1024, "seconds": seconds}))
 """
 
 
+def largest(rows: int = 99_000, cols: int = 20) -> bytes:
+    """A sheet just under the cell limit (1,980,000 cells of text): the most a file that is
+    accepted makes the worker and the run hold."""
+    book = Book()
+    book.add_sheet("Sinh hoạt chi bộ", [["h"] * cols])
+    parts = book.parts()
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    body = "".join(
+        f'<row r="{r}">'
+        + "".join(
+            f'<c r="{column_letter(c)}{r}" t="inlineStr"><is><t>Ấp {r % 97} {c}</t></is></c>'
+            for c in range(1, cols + 1)
+        )
+        + "</row>"
+        for r in range(2, rows + 2)
+    )
+    last = column_letter(cols)
+    xml = xml.replace("</sheetData>", body + "</sheetData>")
+    parts["xl/worksheets/sheet1.xml"] = xml.replace(
+        f'ref="A1:{last}1"', f'ref="A1:{last}{rows + 1}"'
+    ).encode()
+    return zip_parts(parts, level=1)
+
+
 def run(action: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, action, str(path)],
@@ -108,6 +139,7 @@ def main() -> int:
         ),
         ("zip bomb (300 MB part)", "read", "29113.xlsx", lambda: zip_bomb()),
         ("300,000 rows", "read", "29113.xlsx", lambda: many_rows(300_000)),
+        ("largest accepted: 99,000 rows × 20 columns of text", "read", "29113.xlsx", largest),
         ("0-byte file", "read", "29113.xlsx", lambda: b""),
         ("encrypted (OLE file named .xlsx)", "read", "29113.xlsx", lambda: encrypted_xlsx()),
         ("FIFO named .xlsx", "read", "29113.xlsx", "fifo"),

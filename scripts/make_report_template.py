@@ -397,7 +397,7 @@ def review(doc) -> None:
         doc,
         "Các chỉ tiêu chủ yếu qua từng năm (xu hướng: năm {{ year }} so với năm {{ first_year }}):",
     )
-    widths = [62, 4, 24, 4, 36]
+    widths = [62, 22, 22, 22, 37]  # the loop tags' cells go: three years fill the width
     table = doc.add_table(rows=1, cols=5)
     table.style = doc.styles["Table Grid"]
     _widths(table, widths)

@@ -154,7 +154,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     root = Path(args.dir)
     check_demo_folder(root)
-    result = run_demo(root, scale=args.scale, out=sys.stdout)
+    result = run_demo(root, scale=args.scale, out=sys.stdout, history=args.history)
     print_demo(result, root, sys.stdout)
     return 0
 
@@ -275,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["district", "province"],
         default="district",
         help="district: huyện Ba Tri; province: toàn tỉnh Bến Tre",
+    )
+    p.add_argument(
+        "--history",
+        action="store_true",
+        help="kèm 2016, 2017 như đã đồng bộ từng tháng (cho namcoso report --from 2016); "
+        "lâu hơn khoảng bốn lần",
     )
     p = add("init", cmd_init, "tạo một dự án mới (namcoso.toml, master.xlsx)")
     p.add_argument("dir", metavar="THƯ_MỤC", help="thư mục mới hoặc trống")

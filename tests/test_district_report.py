@@ -243,3 +243,21 @@ def test_an_edited_template_changes_the_wording(demo_project, tmp_path):
     document = _report(project, tmp_path / "r.docx", "--year", "2018")
     text = _text(document)
     assert "I. KẾT QUẢ ĐẠT ĐƯỢC (2018)" in text and "Nguyễn Văn A" in text
+
+
+@pytest.mark.slow
+def test_demo_history_gives_a_three_year_review(tmp_path):
+    """``namcoso demo --history`` (about four times the plain demo) syncs 2016 and 2017
+    month by month first: the review then has a column per year, 2018 is still exact, and
+    2016 has fewer "xuất sắc" than 2018."""
+    root = tmp_path / "ba-tri"
+    assert main(["demo", "--dir", str(root), "--history"]) == 0
+    document = _report(root, tmp_path / "so-ket.docx", "--year", "2018", "--from", "2016")
+    table = _table_with(document, "Chỉ tiêu")
+    assert [c.text for c in table.rows[0].cells] == ["Chỉ tiêu", "2016", "2017", "2018", "Xu hướng"]
+    excellent = next(r for r in table.rows if r.cells[0].text.startswith("Hoàn thành xuất sắc"))
+    values = [int(c.text) for c in excellent.cells[1:4]]
+    assert values[2] == 34 and values[0] < values[2]
+    late = next(r for r in table.rows if r.cells[0].text.startswith("Lượt báo cáo tháng trễ"))
+    assert all(int(c.text) < 60 for c in late.cells[1:4])  # history was synced monthly
+    assert "toàn huyện có 34/129 chi bộ ấp, khu phố hoàn thành xuất sắc nhiệm vụ" in _text(document)

@@ -114,10 +114,7 @@ def test_feedback_write_changes_only_namcoso_tabs(small_project, suffix):
     assert safe_read.read_identity(parts["docProps/custom.xml"]) == ("29113", False)
     # namcoso's tabs hold this run's feedback, readable by openpyxl and calamine
     grids = read_workbook(path)
-    assert (
-        grids[C["feedback"].title][0][0] != "Kết quả kiểm tra"
-        or len(grids[C["feedback"].title]) > 1
-    )
+    assert grids[C["feedback"].title][0] == [c.header for c in C["feedback"].columns]
     assert "cũ" not in [row[0] for row in grids[C["assignments"].title]]
     import openpyxl
 
@@ -184,11 +181,22 @@ def test_libreoffice_opens_a_written_workbook(small_project, tmp_path):
     run_sync(config)
     out = tmp_path / "pdf"
     done = subprocess.run(
-        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(out), str(path)],
+        # the commune's workbook, and the master with its tabs and charts transplanted
+        [
+            "soffice",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(path),
+            str(config.master),
+        ],
         capture_output=True,
-        timeout=180,
+        timeout=300,
     )
     assert done.returncode == 0 and (out / "29113.pdf").stat().st_size > 1000
+    assert (out / "master.pdf").stat().st_size > 1000
 
 
 # -- no lost saves -----------------------------------------------------------------------------
@@ -362,3 +370,24 @@ def test_disk_full_injected(small_project, monkeypatch):
     assert "hết chỗ trên đĩa" in caught.value.message
     assert path.read_bytes() == before
     assert not list(config.communes_dir.glob(".29113-*"))
+
+
+# -- identity ------------------------------------------------------------------------------------
+def test_a_stamped_file_copied_over_another_communes_is_refused(small_project):
+    """After one feedback write each file carries its commune's code; 29110's file copied
+    over 29113's is refused for 29113 (foreign identity), its last good rows kept, and
+    nothing is written into it; 29110 goes on."""
+    config = small_project
+    run_sync(config)
+    stamped = (config.communes_dir / "29110.xlsx").read_bytes()
+    assert safe_read.read_identity(read_parts(stamped)["docProps/custom.xml"])[0] == "29110"
+    (config.communes_dir / "29113.xlsx").write_bytes(stamped)
+    set_attendance(config, "29110", ["Khu phố 1", "Ấp An Thạnh"], 17)
+
+    result = run_sync(config)
+
+    master = Master(config)
+    assert master.attendance() == {"29110": {17}, "29113": {18}}
+    assert any("29110" in m for m in master.messages("29113"))
+    assert (config.communes_dir / "29113.xlsx").read_bytes() == stamped
+    assert "29113" not in result.communes_written

@@ -411,9 +411,11 @@ class LocalBackend:
         stamp = (IDENTITY_PROPERTY, identity) if identity else None
         try:
             new = transplant(data, _saved(wb), [t.title for t in tabs], identity=stamp)
-        except PackageError as e:
+        except PackageError as e:  # e.g. an .ods saved under an .xlsx name
             raise SourceUnavailable(
-                "tệp hỏng, không ghi được phản hồi", detail=f"{name}: {e}"
+                "tệp không phải .xlsx/.xlsm thật (hoặc hỏng), không ghi phản hồi vào; phản hồi "
+                "của xã xem ở tab Lỗi dữ liệu của master",
+                detail=f"{name}: {e}",
             ) from e
 
         def unchanged_since_read() -> None:

@@ -63,7 +63,7 @@ class Limits:
     ratio: int = 200  # uncompressed / compressed, for parts over 1 MiB
     parts: int = 5000
     rows: int = 200_000  # per sheet
-    cells: int = 5_000_000  # rows × columns per sheet
+    cells: int = 2_000_000  # rows × columns per sheet
     memory_bytes: int = 1536 * MIB  # the worker's address space
     seconds: float = 60.0  # one file's parse
 
@@ -289,6 +289,7 @@ def _scan_part(
     extent and note error cells. Reads at most the part's declared size."""
     name = source.path.name
     max_row = max_col = 0
+    narrow = 26
     tail = b""
     read = 0
     with z.open(info) as f:
@@ -308,7 +309,8 @@ def _scan_part(
                 if read == len(chunk):  # the dimension comes first, before the cells
                     m = _DIMENSION.search(text)
                     if m:
-                        _check_dimension(m.group(1).decode("ascii", "replace"), source, limits)
+                        ref = m.group(1).decode("ascii", "replace")
+                        narrow = _check_dimension(ref, source, limits) or narrow
                 for m in _ROW.finditer(text):
                     max_row = max(max_row, int(m.group(1)))
                 for m in _WIDE_CELL.finditer(text):
@@ -316,17 +318,21 @@ def _scan_part(
                     max_row = max(max_row, int(m.group(2)))
                 if b't="e"' in text:
                     source.error_cells = True
-                _check_extent(max_row, max(max_col, 26), source, limits)
+                # cells in columns A–Z are not scanned one by one: count them as the
+                # declared width (a lie costs at most 26×, still bounded by the rows)
+                _check_extent(max_row, max(max_col, narrow), source, limits)
             tail = text[-256:]
 
 
-def _check_dimension(ref: str, source: Source, limits: Limits) -> None:
+def _check_dimension(ref: str, source: Source, limits: Limits) -> int:
+    """Refuse a sheet whose declared extent is too large; its declared width (0 if none)."""
     cells = _REF.findall(ref.upper())
     if not cells:
-        return
+        return 0
     rows = max(int(r) for _, r in cells)
     cols = max(_column_number(c) for c, _ in cells)
     _check_extent(rows, cols, source, limits, declared=ref)
+    return cols
 
 
 def _check_extent(
@@ -494,6 +500,9 @@ class Reader:
 
 
 def _read_exact(stream, n: int, deadline: float) -> bytes:
+    """``n`` bytes from the worker's pipe by ``deadline`` (TimeoutError), or EOFError."""
+    if os.name == "nt":  # no select() on Windows pipes: a blocking read in a thread
+        return _read_exact_in_thread(stream, n, deadline)
     fd = stream.fileno()
     chunks, left = [], n
     while left:
@@ -509,6 +518,18 @@ def _read_exact(stream, n: int, deadline: float) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def _read_exact_in_thread(stream, n: int, deadline: float) -> bytes:
+    got: list[bytes] = []
+    thread = threading.Thread(target=lambda: got.append(stream.read(n)), daemon=True)
+    thread.start()
+    thread.join(max(deadline - time.monotonic(), 0))
+    if thread.is_alive():
+        raise TimeoutError  # the caller kills the worker, which ends the read
+    if not got or len(got[0]) < n:
+        raise EOFError
+    return got[0]
 
 
 _READER: Reader | None = None

@@ -34,6 +34,11 @@ from . import names as N
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SEED = 20181231
 YEAR = 2018
+#: Earlier years the demo carries as synced history (the seed's "sơ kết 3 năm" 2016-2018).
+HISTORY = (YEAR - 2, YEAR - 1)
+FIRST_YEAR = HISTORY[0]
+#: Rating shares of the history years, of 129 cells: fewer "xuất sắc" before 2018.
+HISTORY_RATINGS = {YEAR - 2: (20, 10, 1), YEAR - 1: (27, 6, 0)}  # (HTXSNV, HTNV, KHTNV)
 #: The clock of ``run_demo``'s sync: the deadline of the demo year's last reports (UTC+7).
 DEMO_NOW = datetime(YEAR + 1, 1, 5, 16, 0, tzinfo=VIETNAM)
 EXPECTED_2018 = {"HTXSNV": 34, "HTTNV": 91, "HTNV": 4, "KHTNV": 0, "unrated": 0, "cells": 129}
@@ -55,7 +60,7 @@ communes_dir = "communes"
 [rules]
 period_start = "{year}-01"
 """.replace("{year}", str(YEAR - 1))  # from the oldest year the demo holds (its 2017
-# ratings): a year before period_start is refused (SPEC "Rules")
+# ratings; 2016 with the synced history): a year before period_start is refused
 # Planted problems, by position in the district list. Province keeps fewer of them.
 PLANTS = {
     0: ("bad_amount",), 1: ("formula_eq",), 2: ("formula_plus",), 3: ("unknown_hamlet",),
@@ -100,6 +105,7 @@ class Hamlet:
     rating: str = ""
     low: bool = False  # attendance persistently under 85%
     rare: bool = False  # the district cadre rarely attends
+    past: dict[int, str] = field(default_factory=dict)  # history year → rating code
 
 
 @dataclass
@@ -203,7 +209,9 @@ def _registry(scale: str) -> tuple[list[Commune], list[Cadre], dict[str, int]]:
     return communes, cadres, ratings
 
 
-def _master(communes: list[Commune], cadres: list[Cadre], scale: str) -> dict[str, Grid]:
+def _master(
+    communes: list[Commune], cadres: list[Cadre], scale: str, since: int
+) -> dict[str, Grid]:
     layout = master_layout()
     domain = "batri.bentre.gov.vn" if scale == "district" else "bentre.gov.vn"
     rows_c, rows_h = [], []
@@ -215,7 +223,7 @@ def _master(communes: list[Commune], cadres: list[Cadre], scale: str) -> dict[st
             cell = "Chi bộ " + h.name[:1].lower() + h.name[1:]
             rows_h.append([h.code, c.code, h.name, h.kind, cell, h.households])
     rows_k = [[k.code, k.name, k.level, k.position, k.workplace, k.phone, None] for k in cadres]
-    start = datetime(YEAR, 1, 1)
+    start = datetime(since, 1, 1)
     rows_a = [[k.code, unit, start, None, None] for k in cadres for unit in k.units]
     grids = {"communes": rows_c, "hamlets": rows_h, "cadres": rows_k, "assignments": rows_a}
     return {layout[key].title: [[c.header for c in layout[key].columns], *rows]
@@ -353,15 +361,15 @@ def _meetings(c: Commune, style: dict, rng: random.Random) -> list[dict]:
     return records
 
 
-def _ratings(c: Commune, style: dict, rng: random.Random) -> list[dict]:
+def _ratings(c: Commune, style: dict, rng: random.Random, history: bool) -> list[dict]:
     forms, habit = N.rating_forms(), style.get("ratings", "mixed")
     records = []
-    if style.get("ratings_2017"):
-        for h in c.hamlets:
+    if style.get("ratings_2017"):  # with the synced history, _history rates every 2017
+        for h in c.hamlets:  # cell instead (drawn all the same: the data after stays put)
             code = rng.choices(list(forms), weights=(25, 70, 5, 0))[0]
-            records.append(
-                {"hamlet": h.name, "year": YEAR - 1, "rating": rng.choice(forms[code][habit])}
-            )
+            rating = {"hamlet": h.name, "year": YEAR - 1, "rating": rng.choice(forms[code][habit])}
+            if not history:
+                records.append(rating)
     for h in c.hamlets:
         note = rng.choice(N.RATING_NOTES) if h.rating == "HTXSNV" and rng.random() < 0.3 else None
         rating = rng.choice(forms[h.rating][habit])
@@ -501,13 +509,15 @@ def _apply_plants(c, plants, tabs, communes, rng) -> tuple[str, ...]:
     return drop
 
 
-def _commune_sheets(c, communes, cadres, style, plants, planted, scale) -> dict[str, Grid]:
+def _commune_sheets(c, communes, cadres, style, plants, planted, scale, history) -> dict[str, Grid]:
     rng = random.Random(f"{SEED}:{c.code}")
     layout = commune_layout()
-    tabs = {"meetings": _meetings(c, style, rng), "ratings": _ratings(c, style, rng),
+    tabs = {"meetings": _meetings(c, style, rng), "ratings": _ratings(c, style, rng, history),
             "support": _support(c, cadres, rng, rng.randint(3, 6) if scale == "district" else 2),
             "households": _households(c, rng)}  # fmt: skip
     drop = _apply_plants(c, plants, tabs, communes, rng)
+    for key, older in (_history(c, cadres, style, plants, scale) if history else {}).items():
+        tabs[key] = older + tabs[key]  # one sheet a commune keeps, oldest rows first
     sheet = _Sheet(c, style, planted)
     grids = {}
     for key, records in tabs.items():
@@ -519,9 +529,63 @@ def _commune_sheets(c, communes, cadres, style, plants, planted, scale) -> dict[
     return grids
 
 
+def _history_ratings(communes: list[Commune]) -> None:
+    """Each cell's rating in the history years, with fewer "xuất sắc" than in 2018."""
+    hamlets = [h for c in communes for h in c.hamlets]
+    n = len(hamlets)
+    for year, (top, low, fail) in HISTORY_RATINGS.items():
+        top, low, fail = (round(n * k / 129) for k in (top, low, fail))
+        codes = ["HTXSNV"] * top + ["HTNV"] * low + ["KHTNV"] * fail
+        codes += ["HTTNV"] * (n - len(codes))
+        random.Random(f"{SEED}:ratings:{year}").shuffle(codes)
+        for h, code in zip(hamlets, codes, strict=True):
+            h.past[year] = code
+
+
+def _history(c, cadres, style, plants, scale) -> dict[str, list[dict]]:
+    """The commune's rows of the history years: meetings, ratings, support (clean rows; the
+    planted problems are all in the demo year, except the 2017 rating ones)."""
+    rng = random.Random(f"{SEED}:{c.code}:history")
+    forms, habit = N.rating_forms(), style.get("ratings", "mixed")
+    usual = {h.code: rng.randint(3, 10) for h in c.hamlets}
+    meetings, ratings, support = [], [], []
+    for year in HISTORY:
+        for m in range(1, 13):
+            for h in c.hamlets:
+                members = max(10, h.members - (YEAR - year) * rng.randint(0, 2))
+                rec = {"hamlet": h.name, "month": (year, m), "members": members, "_h": h}
+                if rng.random() < 0.03 + 0.01 * (YEAR - year):  # did not meet
+                    rec["note"] = rng.choice(N.NO_MEETING_NOTES)
+                else:
+                    day = min(28, max(1, usual[h.code] + rng.randint(-2, 3)))
+                    if h.low or rng.random() < 0.05 + 0.02 * (YEAR - year):
+                        present = int(members * rng.uniform(0.62, 0.84))
+                    else:
+                        present = min(members, math.ceil(members * rng.uniform(0.86, 1.0)))
+                    rec |= {"meeting_date": date(year, m, day), "present": present,
+                            "cadre_attended": rng.random() < (0.25 if h.rare else 0.88),
+                            "committee_met": rng.random() < 0.85, "note": None}  # fmt: skip
+                meetings.append(rec)
+        # The 2017 rating rows planted wrong (unknown, conflicting) stand for those cells.
+        taken = set()
+        if year == YEAR - 1 and "unknown_rating" in plants:
+            taken.add(c.hamlets[0].name)
+        if year == YEAR - 1 and "rating_conflict" in plants:
+            taken.add(c.hamlets[-1].name)
+        for h in c.hamlets:
+            if h.name not in taken:
+                rating = rng.choice(forms[h.past[year]][habit])
+                ratings.append({"hamlet": h.name, "year": year, "rating": rating})
+        n = rng.randint(2, 4) if scale == "district" else 1
+        support += [dict(r, date=r["date"].replace(year=year)) for r in _support(c, cadres, rng, n)]
+    return {"meetings": meetings, "ratings": ratings, "support": support}
+
+
 @cache
-def _project(scale: str) -> Project:
+def _project(scale: str, history: bool = False) -> Project:
     communes, cadres, ratings = _registry(scale)
+    if history:
+        _history_ratings(communes)
     planted: list[dict] = []
     sheets = {}
     for c in communes:
@@ -529,9 +593,12 @@ def _project(scale: str) -> Project:
         if scale == "province":
             plants = tuple(p for p in plants if p in PROVINCE_PLANTS)
         style = N.STYLES[c.index % len(N.STYLES)]
-        sheets[c.code] = _commune_sheets(c, communes, cadres, style, plants, planted, scale)
+        sheets[c.code] = _commune_sheets(
+            c, communes, cadres, style, plants, planted, scale, history
+        )
     name = "Huyện ủy Ba Tri" if scale == "district" else "Tỉnh ủy Bến Tre"
-    return Project(name, _master(communes, cadres, scale), sheets, planted, ratings)
+    master = _master(communes, cadres, scale, FIRST_YEAR if history else YEAR)
+    return Project(name, master, sheets, planted, ratings)
 
 
 def planted_problems(scale: str = "district") -> list[dict]:
@@ -546,13 +613,14 @@ def expected_ratings(scale: str = "district") -> dict[str, int]:
     return {**counts, "unrated": 0, "cells": sum(counts.values())}
 
 
-def build_demo_project(root: Path, *, scale: str = "district") -> Path:
+def build_demo_project(root: Path, *, scale: str = "district", history: bool = False) -> Path:
     """Write a complete local-backend project into root: namcoso.toml, master.xlsx (the four
     registry tabs only: Danh mục xã, Danh mục ấp, Cán bộ, Phân công), communes/<code>.xlsx
-    (one per commune, the four input tabs). Deterministic (random.Random with a fixed seed;
+    (one per commune, the four input tabs); with ``history``, the sheets also hold 2016 and
+    2017 (:data:`HISTORY`). Deterministic (random.Random with a fixed seed;
     same bytes of data every time). Returns the path of namcoso.toml."""
     root = Path(root)
-    project = _project(scale)
+    project = _project(scale, history)
     root.mkdir(parents=True, exist_ok=True)
     write_workbook(root / "master.xlsx", project.master)
     for code, tabs in project.communes.items():
@@ -560,6 +628,8 @@ def build_demo_project(root: Path, *, scale: str = "district") -> Path:
     config = root / "namcoso.toml"
     scope = "huyện" if scale == "district" else "tỉnh"
     text = CONFIG_TEXT.format(name=project.name, scope=scope, year=YEAR)
+    if history:
+        text = text.replace(f'"{YEAR - 1}-01"', f'"{FIRST_YEAR}-01"')
     config.write_text(text, encoding="utf-8")
     return config
 

@@ -10,6 +10,7 @@ state store really recorded.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -21,8 +22,8 @@ from ..layout import commune_layout
 from ..normalize import normalize_tab
 from ..pipeline import SyncResult, run_sync
 from ..units import VIETNAM
-from ..values import BadValue, parse_month
-from .generate import SEED, YEAR, _project, build_demo_project
+from ..values import BadValue, parse_month, parse_year
+from .generate import FIRST_YEAR, SEED, YEAR, _project, build_demo_project
 
 SYNC_DAY = 4
 #: The last sync: after every December report, late ones included, has come in.
@@ -33,10 +34,17 @@ HABITUALLY_LATE = 0.45
 OCCASIONALLY_LATE = 0.06
 
 
-def sync_times() -> list[datetime]:
-    """Day 4 of every month from February of the demo year to January after, then the end."""
-    times = [datetime(YEAR, m, SYNC_DAY, 17, 0, tzinfo=VIETNAM) for m in range(2, 13)]
-    return [*times, datetime(YEAR + 1, 1, SYNC_DAY, 17, 0, tzinfo=VIETNAM), REPLAY_END]
+def sync_times(history: bool = False) -> list[datetime]:
+    """Day 4 of every month from February of the demo year (of the first history year, with
+    ``history``) to January after the demo year, then the end."""
+    first = FIRST_YEAR if history else YEAR
+    times = [
+        datetime(year, m, SYNC_DAY, 17, 0, tzinfo=VIETNAM)
+        for year in range(first, YEAR + 2)
+        for m in range(1, 13)
+        if (first, 1) < (year, m) <= (YEAR + 1, 1)
+    ]
+    return [*times, REPLAY_END]
 
 
 def report_day(code: str, month: tuple[int, int], late_share: float) -> date:
@@ -61,15 +69,38 @@ def _row_months(grids: dict[str, Grid], tab_key: str) -> dict[int, tuple[int, in
     return months
 
 
+@dataclass(frozen=True)
+class _Periods:
+    """What each data row of a commune's sheet reports: read once, not once per sync."""
+
+    months: dict[int, tuple[int, int] | None]
+    years: dict[int, int | None]
+
+    @classmethod
+    def of(cls, grids: dict[str, Grid]) -> _Periods:
+        layout = commune_layout()
+        has = {key: layout[key].title in grids for key in ("meetings", "ratings")}
+        return cls(
+            _row_months(grids, "meetings") if has["meetings"] else {},
+            _row_years(grids) if has["ratings"] else {},
+        )
+
+
 def _visible(
-    grids: dict[str, Grid], code: str, when: datetime, late_share: float, final: bool
+    grids: dict[str, Grid],
+    code: str,
+    when: datetime,
+    late_share: float,
+    final: bool,
+    periods: _Periods | None = None,
 ) -> dict[str, Grid]:
     """What a commune's sheet holds at ``when``: the reports it has sent so far."""
     layout = commune_layout()
     meetings, ratings = layout["meetings"].title, layout["ratings"].title
+    periods = periods or _Periods.of(grids)
     out = dict(grids)
     if meetings in grids:
-        months = _row_months(grids, "meetings")
+        months = periods.months
         out[meetings] = [
             row
             for r, row in enumerate(grids[meetings], start=1)
@@ -77,30 +108,49 @@ def _visible(
             or final
             or (months[r] is not None and report_day(code, months[r], late_share) <= when.date())
         ]
-    if ratings in grids and when < datetime(YEAR + 1, 1, 1, tzinfo=VIETNAM):
-        rows = set(_row_months(grids, "ratings"))  # data rows; ratings come at year end
-        out[ratings] = [row for r, row in enumerate(grids[ratings], start=1) if r not in rows]
+    if ratings in grids:  # a year's ratings come at its end: seen from January after
+        years = periods.years
+        out[ratings] = [
+            row
+            for r, row in enumerate(grids[ratings], start=1)
+            if r not in years or years[r] is None or years[r] < when.year
+        ]
     return out
 
 
-def replay(root: Path, *, scale: str = "district", out: TextIO | None = None) -> SyncResult:
+def _row_years(grids: dict[str, Grid]) -> dict[int, int | None]:
+    """Sheet row (1-based) of a rating → the year it rates, or None when unreadable."""
+    raw = normalize_tab(grids, commune_layout()["ratings"])
+    years: dict[int, int | None] = {}
+    for row, value in zip(raw.frame["_row"], raw.frame.get("year", []), strict=False):
+        try:
+            years[row] = parse_year(value)
+        except (BadValue, TypeError):
+            years[row] = None
+    return years
+
+
+def replay(
+    root: Path, *, scale: str = "district", out: TextIO | None = None, history: bool = False
+) -> SyncResult:
     """Build the demo project, then sync it once a month through the demo year."""
-    config = load_config(build_demo_project(root, scale=scale))
+    config = load_config(build_demo_project(root, scale=scale, history=history))
     # The demo starts from scratch: a state store left by an earlier demo in the same folder
     # would make the replayed months look like sudden drops.
     for path in config.state_path.parent.glob(config.state_path.name + "*"):
         path.unlink()
-    communes = _project(scale).communes
+    communes = _project(scale, history).communes
     rng = random.Random(f"{SEED}:late")
     late_codes = set(rng.sample(sorted(communes), k=max(1, len(communes) // 8)))
     written: dict[str, dict[str, Grid]] = {}
-    times = sync_times()
+    periods = {code: _Periods.of(grids) for code, grids in communes.items()}
+    times = sync_times(history)
     result = None
     for i, when in enumerate(times):
         final = i == len(times) - 1
         for code, grids in communes.items():
             share = HABITUALLY_LATE if code in late_codes else OCCASIONALLY_LATE
-            visible = _visible(grids, code, when, share, final)
+            visible = _visible(grids, code, when, share, final, periods[code])
             if written.get(code) != visible:
                 write_workbook(config.communes_dir / f"{code}.xlsx", visible)
                 written[code] = visible
@@ -115,13 +165,19 @@ def replay(root: Path, *, scale: str = "district", out: TextIO | None = None) ->
     return result
 
 
-def run_demo(root: Path, *, scale: str = "district", out: TextIO | None = None) -> SyncResult:
+def run_demo(
+    root: Path, *, scale: str = "district", out: TextIO | None = None, history: bool = False
+) -> SyncResult:
     """``namcoso demo``: replay the demo year and print the last sync's summary."""
     from ..report import print_sync
 
     if out is not None:
-        print(f"Tạo dự án mẫu trong {root} và đồng bộ lại từng tháng năm {YEAR}:", file=out)
-    result = replay(root, scale=scale, out=out)
+        print(
+            f"Tạo dự án mẫu trong {root} và đồng bộ lại từng tháng, "
+            f"{FIRST_YEAR if history else YEAR}-{YEAR}:",
+            file=out,
+        )
+    result = replay(root, scale=scale, out=out, history=history)
     if out is not None:
         print_sync(result, out)
     return result

@@ -91,7 +91,7 @@ def draft_report(
     rules = config.rules
     figures = [year_figures(tables, y, rules, commune) for y in years]
     last = figures[-1]
-    head = with_settings(district_letterhead(registry, config.name), config.report)
+    head = with_settings(district_letterhead(registry, config.name, config.scope), config.report)
     if commune:
         head = commune_letterhead(head, registry.commune_name(commune))
     context = year_context(last, rules, bool(commune))
@@ -106,8 +106,8 @@ def draft_report(
         "review": review,
         "review_rows": review_rows(figures) if review else [],
         "commune": bool(commune),
-        "scope": "toàn xã" if commune else "toàn huyện",
-        "scope_cap": "Toàn xã" if commune else "Toàn huyện",
+        "scope": "toàn xã" if commune else config.total_label.lower(),
+        "scope_cap": "Toàn xã" if commune else config.total_label,
         "unit_kind": "chi bộ ấp, khu phố" if commune else "xã, thị trấn",
         "unit_header": "Chi bộ ấp, khu phố" if commune else "Xã, thị trấn",
         "threshold": percent(rules.attendance_threshold, 0),

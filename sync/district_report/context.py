@@ -52,11 +52,11 @@ def millions(value: float | int | None) -> str:
     return text[:-2] if text.endswith(",0") else text
 
 
-def joined(items: list[str], limit: int = NAMED) -> str:
+def joined(items: list[str], limit: int = NAMED, noun: str = "đơn vị") -> str:
     """``a, b, c`` — at most ``limit`` items, then "và N đơn vị khác"."""
     if len(items) <= limit:
         return ", ".join(items)
-    return ", ".join(items[:limit]) + f" và {len(items) - limit} đơn vị khác"
+    return ", ".join(items[:limit]) + f" và {len(items) - limit} {noun} khác"
 
 
 def _cell_name(c: CellLine, commune: bool) -> str:
@@ -116,7 +116,9 @@ def year_context(f: YearFigures, rules: Rules, commune: bool) -> dict:
     gap = max(0, h.registry - h.followed)
     lim = {
         "cadres": len(c.below),
-        "cadre_names": joined([f"{x.name} ({x.hamlet}, {x.commune})" for x in c.below], 5),
+        "cadre_names": joined(
+            [f"{x.name} ({x.hamlet}, {x.commune})" for x in c.below], 5, "đồng chí"
+        ),
         "cells": len(low),
         "cell_names": joined([_cell_name(x, commune) for x in low]),
         "not_held": m.not_held,
@@ -246,7 +248,14 @@ def _unit_total(f: YearFigures) -> dict:
     }
 
 
-def _trend(values: list[float | None], points: bool = False) -> str:
+def _cell_text(value: float | None, pct: bool | None) -> str:
+    """A percentage (``pct``), millions of đồng (None) or a count."""
+    if pct is None:
+        return millions(None if value is None else value * 1e6)
+    return percent(value) if pct else number(value)
+
+
+def _trend(values: list[float | None], points: bool | None = False) -> str:
     known = [v for v in values if v is not None]
     if len(known) < 2:
         return "–"
@@ -259,7 +268,8 @@ def _trend(values: list[float | None], points: bool = False) -> str:
         return f"{word} {abs(delta):.1f} điểm %".replace(".", ",")
     if last == first:
         return "không đổi"
-    return f"{'tăng' if last > first else 'giảm'} {number(abs(last - first))}"
+    size = millions(abs(last - first) * 1e6) if points is None else number(abs(last - first))
+    return f"{'tăng' if last > first else 'giảm'} {size}"
 
 
 def review_rows(years: list[YearFigures]) -> list[dict]:
@@ -271,7 +281,7 @@ def review_rows(years: list[YearFigures]) -> list[dict]:
     def share(f: YearFigures, code: str) -> float | None:
         return f.ratings.share(code) if f.ratings else None
 
-    rows: list[tuple[str, list, bool]] = [
+    rows: list[tuple[str, list, bool | None]] = [
         ("Số chi bộ ấp, khu phố", [f.assignment.hamlets for f in years], False),
         *[
             (f"{label} (chi bộ)", [rating(f, code) for f in years], False)
@@ -285,12 +295,12 @@ def review_rows(years: list[YearFigures]) -> list[dict]:
         ("Cán bộ phụ trách dự dưới ngưỡng (người)", [len(f.cadres.below) for f in years], False),
         ("Lượt báo cáo tháng trễ hạn", [f.reporting.late for f in years], False),
         ("Lượt báo cáo thiếu, chưa nộp", [f.reporting.missing for f in years], False),
-        ("Vận động, hỗ trợ (đồng)", [f.support.total for f in years], False),
+        ("Vận động, hỗ trợ (triệu đồng)", [f.support.total / 1e6 for f in years], None),
     ]
     return [
         {
             "label": label,
-            "cells": [percent(v) if pct else number(v) for v in values],
+            "cells": [_cell_text(v, pct) for v in values],
             "trend": _trend(values, pct),
         }
         for label, values, pct in rows

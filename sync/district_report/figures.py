@@ -20,7 +20,6 @@ import pandas as pd
 from ..config import Rules
 from ..layout import vocab
 from ..summarize import (
-    DISTRICT,
     STATUS_LATE,
     STATUS_NONE,
     STATUS_NOT_DUE,
@@ -414,10 +413,9 @@ def _reporting(t, progress: pd.DataFrame) -> Reporting:
 
 
 def _total_rows(frame: pd.DataFrame, commune: str | None) -> pd.DataFrame:
-    """The scope's own rows of a statistics tab: the district's total rows, or the commune's."""
-    if commune:
-        return frame[frame["commune_code"] == commune]
-    return frame[(frame["commune_code"] == "") & (frame["commune_name"] == DISTRICT)]
+    """The scope's own rows of a statistics tab: the total rows (no commune code: "Toàn
+    huyện", or "Toàn tỉnh" for a province's master), or the commune's."""
+    return frame[frame["commune_code"] == (commune or "")]
 
 
 def _support(t, year: int, commune: str | None) -> Support:

@@ -89,10 +89,26 @@ def district_of(registry: Registry) -> tuple[str, str] | None:
     return found.most_common(1)[0][0] if found else None
 
 
-def district_letterhead(registry: Registry, project_name: str) -> Letterhead:
+def district_letterhead(registry: Registry, project_name: str, scope: str = "huyện") -> Letterhead:
     """The district committee's letterhead, from the registry's communes (or the project's
-    name, ``[project] name``, when the codes are not in the national list)."""
+    name, ``[project] name``, when the codes are not in the national list); a province's
+    (``scope = "tỉnh"``) is its Tỉnh ủy's."""
     where = district_of(registry)
+    if where is not None and scope == "tỉnh":
+        province = where[0]
+        place = province.split(" ", 1)[-1] if province.startswith("Tỉnh ") else province
+        return Letterhead(
+            superior="",
+            issuer=f"TỈNH ỦY {place.upper()}",
+            place=place,
+            number="      -BC/TU",
+            committee="Ban Thường vụ Tỉnh ủy",
+            recipients=(
+                "Ban Bí thư Trung ương Đảng (báo cáo),",
+                "Các huyện ủy, thành ủy,",
+                "Lưu Văn phòng Tỉnh ủy.",
+            ),
+        )
     if where is None:
         place = project_name.split("ủy", 1)[-1].strip() or project_name
         return Letterhead("ĐẢNG BỘ ……", project_name.upper(), place, "      -BC", "Ban Thường vụ")
