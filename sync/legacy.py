@@ -270,7 +270,7 @@ def _is_syllable(word: str, spelling: bool = True) -> bool:
         rest = base[len(initial) :]
         if not base.startswith(initial) or not rest or rest[0] not in _VOWELS:
             continue
-        if spelling and not _spelling_ok(initial, rest):
+        if not _spelling_ok(initial, rest) and (spelling or initial not in ("c", "g", "k")):
             continue
         at = None if tone_at is None else tone_at - len(initial)
         if (at is None or at >= 0) and _rhyme_ok(rest, at, tone):
@@ -483,8 +483,8 @@ def _candidate(text: str, encoding: str) -> _Candidate | None:
             cand.against += 1
         elif unit or letters < 2 or not (odd or _ASCII_LETTER.search(tok)):
             continue
-        elif odd or (old_cls == BAD and new_cls >= RARE):
-            cand.strong += 1
+        elif odd or (old_cls == BAD and (new_cls >= RARE or letters >= 4)):
+            cand.strong += 1  # "Thaï" → "Thạ" (unknown, short) is no evidence; "Nguyeát" is
         elif old_cls == UNKNOWN and new_cls == REAL:
             cand.medium += 1
         else:

@@ -270,6 +270,8 @@ def test_column_without_legacy_evidence_or_with_both_encodings_is_judged_cell_by
         ("Nguyeãn", "Nguyễn", VNI),  # no Vietnamese syllable as typed
         ("Quyønh", "Quỳnh", VNI),
         ("Huyønh", "Huỳnh", VNI),
+        ("Nghóa", "Nghĩa", VNI),  # "ngh" never goes before "o"
+        ("Nguyeát", "Nguyết", VNI),  # a name's syllable in no dictionary, long enough to tell
     ],
 )
 def test_a_single_clearly_legacy_word_is_repaired(text: str, expected: str, encoding: str) -> None:
