@@ -21,6 +21,7 @@ from typing import Any
 
 from .backends.google import FOLDER_MIME, SPREADSHEET_MIME, GoogleBackend, spreadsheet_id
 from .backends.google_transport import ApiError
+from .backends.google_uploads import XLSX_MIME
 from .config import Config
 from .errors import NamcosoError
 from .registry import load_registry
@@ -152,7 +153,9 @@ def _check_folder(
         )
         return {}
     try:
-        files = backend.list_folder("nextPageToken,files(id,name,version,capabilities(canEdit))")
+        files = backend.list_folder(
+            "nextPageToken,files(id,name,mimeType,version,capabilities(canEdit))"
+        )
     except ApiError as e:
         checks.append((name, False, f"Không liệt kê được thư mục: {e.status or ''} {e.reason}"))
         return {}
@@ -203,6 +206,14 @@ def _check_commune(
                 f"«{meta.get('name', sid)}» đang nằm trong thùng rác: khôi phục tệp",
             )
     title = meta.get("name", sid)
+    if meta.get("mimeType") == XLSX_MIME:
+        return (
+            name,
+            False,
+            f"«{title}» là tệp Excel tải lên Drive: đồng bộ đọc được số liệu nhưng không ghi được "
+            "phản hồi; mở tệp rồi chọn Tệp → Lưu dưới dạng Google Trang tính, ghi đường dẫn bản "
+            "mới vào Danh mục xã",
+        )
     if not meta.get("capabilities", {}).get("canEdit", False):
         return (name, False, f"«{title}» chỉ có quyền xem nên không ghi được phản hồi. {share}")
     if backend.folder and sid not in listed:

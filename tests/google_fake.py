@@ -722,6 +722,9 @@ class FakeSpreadsheet:
     metadata: list[dict[str, Any]] = field(default_factory=list)
     #: The file's bytes when it is an uploaded file (an .xlsx not converted to Sheets).
     content: bytes | None = None
+    #: Whether the last change was made by the account calling the API (Drive's
+    #: ``lastModifyingUser.me``): every API write here is the service account's.
+    modified_by_me: bool = False
 
     def tab(self, title: str) -> FakeTab | None:
         return next((t for t in self.tabs if t.title == title), None)
@@ -853,6 +856,7 @@ class FakeGoogle:
         upload = self.spreadsheets[fid]
         upload.content = data
         upload.version += 1
+        upload.modified_by_me = False
         upload.modified = self._now()
 
     def values(self, sid: str, title: str) -> list[list[Any]]:
@@ -875,6 +879,7 @@ class FakeGoogle:
             tab.cells[(row, col)] = cell
         sheet.version += 1
         sheet.modified = self._now()
+        sheet.modified_by_me = False
 
     def inject(
         self,
@@ -1112,6 +1117,7 @@ class FakeGoogle:
         sheet.metadata = self._metadata
         sheet.version += 1
         sheet.modified = self._now()
+        sheet.modified_by_me = True
         reply: dict[str, Any] = {"spreadsheetId": sheet.id, "replies": replies}
         if body.get("includeSpreadsheetInResponse"):
             mask = parse_mask(query["fields"][0]) if "fields" in query else None
@@ -1412,6 +1418,7 @@ class FakeGoogle:
                 self._write_cell(tab, r, c, {}, [("userEnteredValue",)])
         sheet.version += 1
         sheet.modified = self._now()
+        sheet.modified_by_me = True
         return {"spreadsheetId": sheet.id, "clearedRange": params["range"]}
 
     def _spreadsheets_values_update(
@@ -1440,6 +1447,7 @@ class FakeGoogle:
                 )
         sheet.version += 1
         sheet.modified = self._now()
+        sheet.modified_by_me = True
         cells = sum(len(r) for r in values)
         return {
             "spreadsheetId": sheet.id,
@@ -1460,6 +1468,11 @@ class FakeGoogle:
             "version": str(sheet.version),
             "trashed": False,
             "capabilities": {"canEdit": sheet.can_edit},
+            "lastModifyingUser": {
+                "kind": "drive#user",
+                "displayName": "namcoso" if sheet.modified_by_me else "Văn phòng xã",
+                "me": sheet.modified_by_me,
+            },
         }
         if sheet.content is not None:  # only files with binary content have these
             out["md5Checksum"] = hashlib.md5(sheet.content).hexdigest()

@@ -176,3 +176,34 @@ def test_the_fake_refuses_developer_metadata_google_would_refuse(fake, world):
     with pytest.raises(ApiError) as caught:
         backend.transport.batch_update(sid, {"requests": [request]})
     assert caught.value.status == 400 and fake.spreadsheets[sid].metadata == []
+
+
+def test_a_save_just_after_the_feedback_write_is_read_on_the_next_run(fake, tmp_path_factory):
+    """The pipeline lists the folder once after all feedback writes to record the new Drive
+    versions; a save landing in between is not namcoso's (``lastModifyingUser.me``)."""
+    demo = build_demo_project(tmp_path_factory.mktemp("after") / "ba-tri")
+    project = load_demo(fake, demo, tmp_path_factory.mktemp("after-google"))
+    sync(fake, project, full=True)
+    code, sid = next(iter(project.sheets.items()))
+    tab = fake.spreadsheets[sid].tab(MEETINGS)
+    last = max(r for r, _ in tab.cells)
+    month = C["meetings"].columns.index(C["meetings"].column("month"))
+    note = C["meetings"].columns.index(C["meetings"].column("note"))
+    fake.edit(sid, MEETINGS, last, month, "13/2018")  # a new error: feedback is rewritten
+    saved = "Lưu ngay sau khi namcoso ghi phản hồi"
+
+    def save_before_the_refresh_listing() -> None:
+        fake.before("list", "drive", lambda: fake.edit(sid, MEETINGS, 1, note, saved))
+
+    fake.before("batchUpdate", sid, save_before_the_refresh_listing)
+    result, backend, _ = sync(fake, project)
+    assert code in result.communes_written  # the write itself saw no change
+    assert not any(
+        saved in map(str, row) for row in fake.values(project.master, M["meetings"].title)
+    )
+    reads = backend.reads
+
+    result, backend, _ = sync(fake, project)
+    assert result.communes_read == 1
+    assert any(saved in map(str, row) for row in fake.values(project.master, M["meetings"].title))
+    assert reads <= 4  # the refresh listing was already there: nothing added for this

@@ -149,3 +149,18 @@ def test_the_listing_asks_for_sheets_and_uploads_only(fake, tmp_path):
     mimes = {f["mimeType"] for f in files}
     assert mimes == {XLSX_MIME, "application/vnd.google-apps.spreadsheet"}
     assert backend.fingerprints([fid])[fid].startswith("md5:")
+
+
+def test_doctor_says_an_upload_is_read_but_gets_no_feedback(fake, tmp_path):
+    from sync.doctor import doctor
+
+    world, _, config = _upload_world(fake, tmp_path)
+    checks = {
+        name: (ok, detail)
+        for name, ok, detail in doctor(
+            config, backend=make_backend(fake, world.master, world.folder)
+        )
+    }
+    ok, detail = checks["Xã 29110 (29110)"]
+    assert not ok and "Excel tải lên Drive" in detail and "Lưu dưới dạng Google" in detail
+    assert checks["Xã 29111 (29111)"][0]

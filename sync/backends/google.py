@@ -107,7 +107,10 @@ WATCH_MASK = (
     "updatedSpreadsheet(sheets(properties(title),"
     "data(startRow,startColumn,rowData(values(effectiveValue)))))"
 )
-LIST_FIELDS = "nextPageToken,files(id,name,mimeType,modifiedTime,version,md5Checksum,size)"
+LIST_FIELDS = (
+    "nextPageToken,"
+    "files(id,name,mimeType,modifiedTime,version,md5Checksum,size,lastModifyingUser(me))"
+)
 UPLOAD_FIELDS = "id,name,mimeType,version,md5Checksum,size"
 
 _ID_IN_URL = re.compile(r"/d/([A-Za-z0-9_-]{20,})")
@@ -198,6 +201,8 @@ class GoogleBackend:
         #: commune code its developer metadata carries ("" when it carries none)
         self._tokens: dict[str, str] = {}
         self._identities: dict[str, str] = {}
+        #: spreadsheet IDs whose feedback this run wrote and found unchanged
+        self._written: set[str] = set()
         #: file ID → Drive metadata of the uploaded .xlsx files seen this run
         self._uploads: dict[str, dict[str, Any]] = {}
 
@@ -292,6 +297,11 @@ class GoogleBackend:
         lag minutes behind and would make namcoso's own feedback write look like a
         change on the next run. An uploaded .xlsx is fingerprinted by its content
         (``md5Checksum``): a rename or a shared-with change is not worth a download.
+
+        A sheet whose feedback this run wrote, but whose last change Drive says was not
+        this account's (``lastModifyingUser.me``), was saved by someone after the write:
+        it is left out, so the pipeline keeps the fingerprint it had and the next run
+        reads that save (the same listing, no extra request).
         """
         wanted: dict[str, list[str]] = {}
         for source in sources:
@@ -306,6 +316,12 @@ class GoogleBackend:
             return {}
         out: dict[str, str] = {}
         for f in files:
+            if (
+                f.get("id") in self._written
+                and (f.get("lastModifyingUser") or {}).get("me") is False
+            ):
+                log.info("%s được sửa sau lần ghi phản hồi: lần sau sẽ đọc lại", f.get("name"))
+                continue
             version = f.get("version") or f.get("modifiedTime")
             fingerprint = f"v{version}" if version else None
             if f.get("md5Checksum"):  # an upload: its content counts, not its metadata
@@ -436,6 +452,7 @@ class GoogleBackend:
             )
         if seen is not None:
             self._tokens[sid] = seen
+        self._written.add(sid)
 
     # -- lower level, also used by the doctor and provisioning -------------------------
     def replace_tabs(
