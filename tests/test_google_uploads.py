@@ -137,7 +137,11 @@ def test_a_damaged_upload_is_a_one_line_reason_and_the_others_go_on(fake, tmp_pa
     result, _ = _sync(fake, world, config)
     assert result.unreadable == ["29110"] and result.communes_read == 1
     problems = [f for f in result.findings if f.commune == "29110"]
-    assert any("Excel" in f.message and "hỏng" in f.message for f in problems)
+    reasons = ("tệp rỗng", "tệp hỏng", "không phải bảng tính")
+    assert any(
+        "tệp Excel trên Drive" in f.message and any(r in f.message for r in reasons)
+        for f in problems
+    ), [f.message for f in problems]
 
 
 def test_the_listing_asks_for_sheets_and_uploads_only(fake, tmp_path):
@@ -164,3 +168,16 @@ def test_doctor_says_an_upload_is_read_but_gets_no_feedback(fake, tmp_path):
     ok, detail = checks["Xã 29110 (29110)"]
     assert not ok and "Excel tải lên Drive" in detail and "Lưu dưới dạng Google" in detail
     assert checks["Xã 29111 (29111)"][0]
+
+
+def test_a_hostile_upload_goes_through_the_same_gates_as_a_local_file(fake, tmp_path):
+    """A 10 KB upload with cells at A1 and XFD1048576 would make calamine ask for 512 GiB
+    and abort the whole run; the upload is refused by the dimension gate instead, and the
+    other commune is still read."""
+    from test_file_safety import sparse
+
+    world, _, config = _upload_world(fake, tmp_path, data=sparse(False))
+    result, _ = _sync(fake, world, config)
+    assert result.unreadable == ["29110"] and result.communes_read == 1
+    problems = [f.message for f in result.findings if f.commune == "29110"]
+    assert any("tệp Excel trên Drive" in m and "quá lớn" in m for m in problems), problems

@@ -17,8 +17,8 @@ at no request; the commune's rows are still read on every change.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
+from pathlib import Path
 
 from ..errors import SourceUnavailable
 from .base import CommuneSheet
@@ -57,13 +57,24 @@ def upload_token(data: bytes) -> str:
 
 def parse_upload(data: bytes, name: str) -> CommuneSheet:
     """An uploaded workbook's tabs as raw grids; :class:`SourceUnavailable` when it is
-    too large or cannot be read (never a traceback)."""
-    from .local import read_workbook
+    too large or cannot be read (never a traceback).
+
+    The bytes go through the same gates as a local commune file (``safe_read``): what the
+    file is, zip and dimension limits, no DTD, then the bounded worker process, so a
+    hostile upload ends only that read, never the run.
+    """
+    from .safe_read import preflight, read_csv, reader
 
     check_size(len(data), name)
     try:
-        grids = read_workbook(io.BytesIO(data))
+        source = preflight(Path(name), data)
+        if source.kind == "csv":
+            grids = {Path(name).stem: read_csv(source)}
+        else:
+            grids = reader().parse(source)
+    except SourceUnavailable as e:  # the gate's own reason: "tệp rỗng", "tệp hỏng", …
+        raise SourceUnavailable(f"tệp Excel trên Drive: {e.message}", detail=name) from None
     except Exception as e:  # whatever the parser trips on, the commune is told in one line
         log.debug("Không đọc được %s: %s", name, type(e).__name__)
         raise SourceUnavailable(CORRUPT, detail=name) from None
-    return CommuneSheet(grids, token=upload_token(data))
+    return CommuneSheet(grids, token=upload_token(data), identity=source.identity)
