@@ -238,9 +238,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_provision(args: argparse.Namespace) -> int:
     from .provision import provision
 
-    for line in provision(_config(args), repair=args.repair):
+    result = provision(_config(args), repair=args.repair)
+    for line in result:
         print(line)
-    return 0
+    return result.exit_code
 
 
 def cmd_report(args: argparse.Namespace) -> int:

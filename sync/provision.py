@@ -77,9 +77,23 @@ def new_commune_sheet(code: str, registry: Registry) -> NewCommuneSheet:
     )
 
 
+class ProvisionResult(list[str]):
+    """The lines to print, one per commune, and the communes whose sheet could not be
+    created, checked or repaired (``failed``): the command then exits 3, like a sync
+    that could not read or write a commune."""
+
+    def __init__(self, lines: list[str], failed: list[str]) -> None:
+        super().__init__(lines)
+        self.failed = failed
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.failed else 0
+
+
 def provision(
     config: Config, repair: bool = False, *, backend: ProvisioningBackend | None = None
-) -> list[str]:
+) -> ProvisionResult:
     """Create the missing commune sheets (and with ``repair``, restore the dropdowns and
     locks of existing ones); returns the lines to print, one per commune."""
     backend = backend or provisioning_backend(config)
@@ -94,8 +108,10 @@ class _Provisioning:
         self.repair = repair
         self.tab = master_layout()["communes"]
         self.header = self.tab.column("source").header
+        #: Codes of the communes whose sheet could not be created, checked or repaired.
+        self.failed: list[str] = []
 
-    def run(self) -> list[str]:
+    def run(self) -> ProvisionResult:
         grids = self.backend.read_registry()
         raw = normalize_tab(grids, self.tab)
         if not raw.ok:
@@ -117,13 +133,14 @@ class _Provisioning:
                 f"Đã ghi {len(recorded)} bảng tính vào cột '{self.header}' "
                 f"của trang '{self.tab.title}'"
             )
-        return lines or [f"{self.tab.title} chưa có xã nào"]
+        return ProvisionResult(lines or [f"{self.tab.title} chưa có xã nào"], self.failed)
 
     def _commune(self, c, registry: Registry, recorded: dict[str, str]) -> str:
         """One commune: its line, and what to record for it in ``recorded``."""
         label = f"{c.name} ({c.code})"
         source = str(c.source or "").strip()
         if source and not self.backend.is_source(source):
+            self.failed.append(c.code)
             return (
                 f"{label}: ô '{self.header}' ghi \"{source}\", không phải "
                 f"{self.backend.source_kind}; sửa hoặc xóa ô này rồi chạy lại"
@@ -138,6 +155,7 @@ class _Provisioning:
         try:
             made = self.backend.create_commune_sheet(new_commune_sheet(c.code, registry), source)
         except SourceUnavailable as e:
+            self.failed.append(c.code)
             return f"{label}: {e}"
         if made != source:
             recorded[c.code] = made
@@ -165,6 +183,7 @@ class _Provisioning:
             targets = control_targets(self.backend.read_commune(source), hamlets)
             repaired = self.backend.repair_controls(source, code, targets)
         except SourceUnavailable as e:
+            self.failed.append(code)
             return f"{name} {e.message}"
         if repaired:
             pages = ", ".join(repaired)

@@ -180,6 +180,19 @@ def test_a_sheet_that_cannot_be_created_is_reported_and_the_others_still_recorde
     assert lines[0] == "Thị trấn Ba Tri (29110): đã tạo 29110.xlsx từ mẫu"
     assert lines[1].startswith("Xã Tân Mỹ (29113): không tạo được 29113.xlsx (")
     assert read_workbook(config.master)[COMMUNES][1][3] == "29110.xlsx"
+    assert lines.failed == ["29113"] and lines.exit_code == 3  # never exit 0 (SPEC)
+
+
+def test_provision_exits_3_when_a_commune_sheet_could_not_be_made_and_0_when_all_were(tmp_path):
+    from sync.cli import main
+
+    config = project(tmp_path, ("", "khong-phai-thu-muc/29113.xlsx"))
+    (config.communes_dir / "khong-phai-thu-muc").write_text("a file, not a folder")
+    toml = str(config.root / "namcoso.toml")
+    assert main(["provision", "--config", toml]) == 3
+    (config.communes_dir / "khong-phai-thu-muc").unlink()
+    (config.communes_dir / "khong-phai-thu-muc").mkdir()
+    assert main(["provision", "--config", toml]) == 0
 
 
 def test_an_open_or_broken_commune_workbook_is_named_and_left_alone(tmp_path):
@@ -193,6 +206,7 @@ def test_an_open_or_broken_commune_workbook_is_named_and_left_alone(tmp_path):
         assert lines[0] == "Thị trấn Ba Tri (29110): 29110.xlsx đang được mở, bỏ qua"
         assert lines[1].startswith("Xã Tân Mỹ (29113): 29113.xlsx ")
         assert "hỏng" in lines[1]
+        assert lines.failed == ["29110", "29113"] and lines.exit_code == 3
     assert file_fingerprint(config.communes_dir / "29113.xlsx") == broken
 
 
