@@ -228,9 +228,8 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
     findings = []
     for (c, encoding), cells in sorted(repaired.items()):
         cells.sort()
-        first, last = cells[0][0], cells[-1][0]
-        letter = column_letter(c)
-        span = f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"
+        first = cells[0][0]
+        span = _column_span(c, first, cells[-1][0])
         findings.append(
             finding(
                 "legacy_text",
@@ -247,9 +246,8 @@ def _repair_grid(grid: Grid, commune: str, title: str) -> tuple[Grid, list[Findi
     for (c, encoding), cells in sorted(doubtful.items()):
         if not cells:
             continue
-        letter = column_letter(c)
-        first, last = cells[0][0], cells[-1][0]
-        span = f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"
+        first = cells[0][0]
+        span = _column_span(c, first, cells[-1][0])
         findings.append(
             finding(
                 "legacy_suspected",
@@ -481,3 +479,9 @@ def normalize_commune(grids: dict[str, Grid], commune: str = "") -> dict[str, Ra
     return {
         tab.key: normalize_tab(grids, tab, commune) for tab in commune_layout().by_role("input")
     }
+
+
+def _column_span(column: int, first: int, last: int) -> str:
+    """``C5`` for one row, ``C5:C9`` for several rows of one column."""
+    letter = column_letter(column)
+    return f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"

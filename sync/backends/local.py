@@ -15,7 +15,6 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from ..errors import MasterBusy, MasterUnavailable, SourceChanged, SourceUnavail
 from ..units import NUMBER_FORMATS
 from .base import CommuneSheet, Grid, OutputTab
 from .ooxml import PackageError, transplant
+from .read_worker import _value
 from .safe_read import IDENTITY_PROPERTY, Source, fingerprint, open_regular, read_source
 
 HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
@@ -100,25 +100,12 @@ def _read_with_calamine(path: Path | io.BytesIO, wanted: set[str] | None = None)
         wb = CalamineWorkbook.from_path(str(path))
     try:
         return {
-            name: [
-                [_openpyxl_value(v) for v in row] for row in wb.get_sheet_by_name(name).to_python()
-            ]
+            name: [[_value(v) for v in row] for row in wb.get_sheet_by_name(name).to_python()]
             for name in wb.sheet_names
             if wanted is None or name in wanted
         }
     finally:
         wb.close()
-
-
-def _openpyxl_value(value: Any) -> Any:
-    """A calamine cell value as openpyxl gives it."""
-    if value == "":
-        return None
-    if value.__class__ is float and value.is_integer():
-        return int(value)
-    if value.__class__ is date:
-        return datetime(value.year, value.month, value.day)
-    return value
 
 
 def csv_title(grid: Grid, stem: str) -> str:
