@@ -190,7 +190,7 @@ def is_numbering_row(cells: list[Any], header_columns: int) -> bool:
         if isinstance(value, bool):
             return False
         if isinstance(value, int | float):
-            if value != int(value) or not 0 <= value <= 99:
+            if not 0 <= value <= 99 or value != int(value):  # NaN and infinity fail here
                 return False
             marks.append(int(value))
         elif isinstance(value, str) and _NUMBERING.match(value):
